@@ -8,7 +8,7 @@ from fundtrace.core.errors import ParseError
 
 
 def to_base_units(value: str | int | Decimal, decimals: int, *, what: str = "amount") -> int:
-    """'1.5' with 8 decimals -> 150000000. Rejects floats, fractions of a base unit and negatives."""
+    """'1.5' with 8 decimals -> 150000000; floats and fractions of a base unit are errors."""
     if isinstance(value, float):
         raise ParseError(f"{what} is a float ({value!r}); parse JSON with parse_float=Decimal")
     if isinstance(value, bool):

@@ -39,9 +39,7 @@ class ParseError(FundtraceError, ValueError):
         where = ", ".join(parts)
         return f"{where}: {self.message}" if where else self.message
 
-    def located(
-        self, *, source: str | None = None, record: int | str | None = None
-    ) -> ParseError:
+    def located(self, *, source: str | None = None, record: int | str | None = None) -> ParseError:
         """Fill in location details known only to an outer layer (the importer knows the file)."""
         return ParseError(
             self.message,

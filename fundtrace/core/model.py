@@ -73,7 +73,7 @@ class ModelError(ValueError):
 
 
 def check_amount(value: int, what: str) -> int:
-    """Money is an exact non-negative integer that fits a uint256; anything else is a bug upstream."""
+    """Money is an exact non-negative int that fits a uint256; anything else is a bug upstream."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ModelError(f"{what}: amount must be an int in base units, got {type(value).__name__}")
     if value < 0 or value > UINT256_MAX:
@@ -111,7 +111,9 @@ class TxOutput:
     value: int
     script_type: str  # pubkey, pubkeyhash, scripthash, witness_v0_keyhash, witness_v0_scripthash,
     # witness_v1_taproot, multisig, nulldata, nonstandard, witness_unknown
-    address: str | None = None  # None when the script has no standard address (OP_RETURN, bare multisig)
+    address: str | None = (
+        None  # None when the script has no standard address (OP_RETURN, bare multisig)
+    )
     script_hex: str | None = None
 
 
@@ -138,7 +140,9 @@ class Transfer:
     from_address: str | None  # None: minted / created from nothing (e.g. a token mint)
     to_address: str | None  # None: burned
     amount: int
-    trace_address: str | None = None  # ETH call path ("0,1") or SOL "outer.inner" position, for explanation
+    trace_address: str | None = (
+        None  # ETH call path ("0,1") or SOL "outer.inner" position, for explanation
+    )
 
 
 @dataclass(slots=True)
@@ -176,7 +180,7 @@ class Transaction:
         return sum(o.value for o in self.outputs)
 
     def computed_fee(self) -> int | None:
-        """Bitcoin fee = inputs - outputs; a coinbase pays none; None if an input value is unknown."""
+        """Bitcoin fee = inputs - outputs; 0 for a coinbase; None while an input is unknown."""
         if self.is_coinbase:
             return 0
         total_in = self.input_total()

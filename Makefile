@@ -1,0 +1,46 @@
+# fundtrace — the two commands a newcomer needs:
+#   make demo   install into .venv/ and run the demo on the embedded default (SQLite)
+#   make test   run the whole test suite on SQLite and on a throw-away PostgreSQL
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?= -q
+
+.PHONY: demo test install lint format system-deps test-sqlite test-postgres bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# Debian packages the project runs: PostgreSQL 15 binaries (throw-away test servers).
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: install
+	$(BIN)/fundtrace demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test-sqlite: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install system-deps
+	$(BIN)/python -m tests.pg pytest $(PYTEST_ARGS)
+
+test: lint test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python bench/trace_bench.py --transfers 1000000
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Django shell around the pure ``fundtrace`` core: settings, URLs, the ``fundtrace`` CLI."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DataCollectionConfig(AppConfig):
+    name = "data_collection"
+    verbose_name = "Chain data"

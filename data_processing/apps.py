@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class DataProcessingConfig(AppConfig):
+    name = "data_processing"

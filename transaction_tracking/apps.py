@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class TransactionTrackingConfig(AppConfig):
+    name = "transaction_tracking"

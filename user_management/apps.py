@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UserManagementConfig(AppConfig):
+    name = "user_management"
+    verbose_name = "Users"
