@@ -2,8 +2,9 @@
 
 Re-importing the same data updates rows in place (keyed by chain + hash + index) and never
 doubles them; a batch that fails half way leaves the database exactly as it was, because the
-whole batch runs inside ``transaction.atomic``. Rows are written with set-based bulk upserts
-(``INSERT ... ON CONFLICT``), not per-row saves.
+whole batch runs inside ``transaction.atomic``. Writes are set-based: on PostgreSQL, COPY into
+temporary staging tables followed by ``INSERT ... SELECT ... ON CONFLICT`` (see ``pg_copy``);
+elsewhere, batched ``INSERT ... ON CONFLICT`` through the ORM.
 """
 
 from __future__ import annotations
@@ -13,12 +14,46 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Q
 
 from data_collection import models as m
 from fundtrace.core.model import NATIVE, Batch, Chain, Transaction, TransferKind
 
 BULK = 2000
+
+# Column order of the row tuples ``batch_rows`` produces; both writers use it.
+ASSET_COLS = ("chain", "asset_id", "symbol", "name", "decimals")
+BLOCK_COLS = ("chain", "number", "hash", "parent_hash", "timestamp", "tx_count", "miner")
+TX_COLS = (
+    "blockchain_network",
+    "transaction_hash",
+    "block_number",
+    "block_hash",
+    "tx_index",
+    "timestamp",
+    "from_address",
+    "to_address",
+    "amount",
+    "fee",
+    "success",
+    "is_coinbase",
+)
+OUTPUT_COLS = ("chain", "txid", "index", "value", "address", "script_type", "script_hex")
+INPUT_COLS = ("chain", "txid", "index", "spent_txid", "spent_vout", "value", "address")
+TRANSFER_COLS = (
+    "chain",
+    "tx_hash",
+    "kind",
+    "index",
+    "asset",
+    "from_address",
+    "to_address",
+    "amount",
+    "trace_address",
+    "block_number",
+    "tx_index",
+    "timestamp",
+)
+ADDRESS_COLS = ("chain", "address", "first_seen_block")
 
 
 @dataclass
@@ -30,32 +65,29 @@ class StoreStats:
     transfers: int = 0
     assets: int = 0
     linked_inputs: int = 0
-    unresolved_inputs: list[tuple[str, int]] = field(default_factory=list)
 
     def add(self, other: StoreStats) -> None:
-        for name in ("blocks", "transactions", "outputs", "inputs", "transfers", "assets"):
+        for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.linked_inputs += other.linked_inputs
-        self.unresolved_inputs.extend(other.unresolved_inputs)
+
+    @property
+    def rows(self) -> int:
+        return self.blocks + self.transactions + self.outputs + self.inputs + self.transfers
+
+
+@dataclass
+class Rows:
+    assets: list[tuple] = field(default_factory=list)
+    blocks: list[tuple] = field(default_factory=list)
+    txs: list[tuple] = field(default_factory=list)
+    outputs: list[tuple] = field(default_factory=list)
+    inputs: list[tuple] = field(default_factory=list)
+    transfers: list[tuple] = field(default_factory=list)
+    addresses: list[tuple] = field(default_factory=list)
 
 
 def to_datetime(ts: int | None) -> dt.datetime | None:
     return None if ts is None else dt.datetime.fromtimestamp(ts, tz=dt.UTC)
-
-
-def _chunks(rows: Sequence, n: int = BULK) -> Iterable[Sequence]:
-    for i in range(0, len(rows), n):
-        yield rows[i : i + n]
-
-
-def _upsert(model: type, rows: list, unique: list[str], update: list[str]) -> None:
-    for chunk in _chunks(rows):
-        if update:
-            model.objects.bulk_create(
-                chunk, update_conflicts=True, unique_fields=unique, update_fields=update
-            )
-        else:
-            model.objects.bulk_create(chunk, ignore_conflicts=True)
 
 
 def summarize(tx: Transaction) -> tuple[str | None, str | None, int | None]:
@@ -64,186 +96,126 @@ def summarize(tx: Transaction) -> tuple[str | None, str | None, int | None]:
         sender = tx.inputs[0].address if tx.inputs else None
         receiver = tx.outputs[0].address if tx.outputs else None
         return sender, receiver, tx.output_total()
-    native = [t for t in tx.transfers if t.asset == NATIVE]
     if tx.chain is Chain.ETH:
         return tx.fee_payer, tx.to_address, tx.value
     receiver = tx.transfers[0].to_address if tx.transfers else tx.to_address
-    outer = sum(t.amount for t in native if t.kind == TransferKind.NATIVE)
+    outer = sum(
+        t.amount for t in tx.transfers if t.asset == NATIVE and t.kind == TransferKind.NATIVE
+    )
     return tx.fee_payer, receiver, outer
+
+
+def batch_rows(batch: Batch) -> Rows:
+    """Flatten a batch into row tuples, de-duplicated on each table's natural key."""
+    chain = batch.chain.value
+    rows = Rows()
+    assets = {(a.chain.value, a.asset_id): a for a in batch.assets}
+    rows.assets = [(c, i, a.symbol, a.name, a.decimals) for (c, i), a in assets.items()]
+    blocks = {b.number: b for b in batch.blocks}
+    rows.blocks = [
+        (chain, b.number, b.hash, b.parent_hash, to_datetime(b.timestamp), b.tx_count, b.miner)
+        for b in blocks.values()
+    ]
+    first_seen: dict[str, int | None] = {}
+    txs = {tx.hash: tx for tx in batch.transactions}  # last one wins within a batch
+    for tx in txs.values():
+        sender, receiver, amount = summarize(tx)
+        ts = to_datetime(tx.timestamp)
+        rows.txs.append(
+            (
+                chain,
+                tx.hash,
+                tx.block_number,
+                tx.block_hash,
+                tx.tx_index,
+                ts,
+                sender,
+                receiver,
+                amount,
+                tx.fee,
+                tx.success,
+                tx.is_coinbase,
+            )
+        )
+        seen = [tx.fee_payer]
+        for o in tx.outputs:
+            rows.outputs.append(
+                (chain, tx.hash, o.index, o.value, o.address, o.script_type, o.script_hex)
+            )
+            seen.append(o.address)
+        for i in tx.inputs:
+            rows.inputs.append(
+                (chain, tx.hash, i.index, i.spent_txid, i.spent_vout, i.value, i.address)
+            )
+            seen.append(i.address)
+        for t in tx.transfers:
+            rows.transfers.append(
+                (
+                    chain,
+                    tx.hash,
+                    t.kind.value,
+                    t.index,
+                    t.asset,
+                    t.from_address,
+                    t.to_address,
+                    t.amount,
+                    t.trace_address,
+                    tx.block_number,
+                    tx.tx_index,
+                    ts,
+                )
+            )
+            seen += [t.from_address, t.to_address]
+        for a in seen:
+            if a and (a not in first_seen or (tx.block_number or 0) < (first_seen[a] or 0)):
+                first_seen[a] = tx.block_number
+    rows.addresses = [(chain, a, b) for a, b in first_seen.items()]
+    return rows
 
 
 def store_batch(batch: Batch) -> StoreStats:
     """Upsert everything in ``batch`` atomically and link Bitcoin inputs to their outputs."""
     for tx in batch.transactions:
         tx.validate()
+    rows = batch_rows(batch)
     with transaction.atomic():
-        return _store(batch)
+        if connection.vendor == "postgresql":
+            from data_collection.pg_copy import store_rows_postgres
 
-
-def _store(batch: Batch) -> StoreStats:
-    chain = batch.chain.value
-    stats = StoreStats()
-
-    assets = {(a.chain.value, a.asset_id): a for a in batch.assets}
-    _upsert(
-        m.Asset,
-        [
-            m.Asset(chain=c, asset_id=i, symbol=a.symbol, name=a.name, decimals=a.decimals)
-            for (c, i), a in assets.items()
-        ],
-        ["chain", "asset_id"],
-        ["symbol", "name", "decimals"],
+            linked = store_rows_postgres(rows, batch.chain)
+        else:
+            linked = _store_rows_orm(rows, batch.chain)
+    return StoreStats(
+        blocks=len(rows.blocks),
+        transactions=len(rows.txs),
+        outputs=len(rows.outputs),
+        inputs=len(rows.inputs),
+        transfers=len(rows.transfers),
+        assets=len(rows.assets),
+        linked_inputs=linked,
     )
-    stats.assets = len(assets)
 
-    blocks = {b.number: b for b in batch.blocks}
-    _upsert(
-        m.Block,
-        [
-            m.Block(
-                chain=chain,
-                number=b.number,
-                hash=b.hash,
-                parent_hash=b.parent_hash,
-                timestamp=to_datetime(b.timestamp),
-                tx_count=b.tx_count,
-                miner=b.miner,
+
+def _chunks(rows: Sequence, n: int = BULK) -> Iterable[Sequence]:
+    for i in range(0, len(rows), n):
+        yield rows[i : i + n]
+
+
+def _upsert(model: type, cols: tuple[str, ...], rows: list[tuple], unique: list[str]) -> None:
+    update = [c for c in cols if c not in unique]
+    for chunk in _chunks(rows):
+        objs = [model(**dict(zip(cols, r, strict=True))) for r in chunk]
+        if update:
+            model.objects.bulk_create(
+                objs, update_conflicts=True, unique_fields=unique, update_fields=update
             )
-            for b in blocks.values()
-        ],
-        ["chain", "number"],
-        ["hash", "parent_hash", "timestamp", "tx_count", "miner"],
-    )
-    stats.blocks = len(blocks)
-
-    txs = {tx.hash: tx for tx in batch.transactions}  # last one wins within a batch
-    tx_rows = []
-    for tx in txs.values():
-        sender, receiver, amount = summarize(tx)
-        tx_rows.append(
-            m.BlockchainTransaction(
-                blockchain_network=chain,
-                transaction_hash=tx.hash,
-                block_number=tx.block_number,
-                block_hash=tx.block_hash,
-                tx_index=tx.tx_index,
-                timestamp=to_datetime(tx.timestamp),
-                from_address=sender,
-                to_address=receiver,
-                amount=amount,
-                fee=tx.fee,
-                success=tx.success,
-                is_coinbase=tx.is_coinbase,
-            )
-        )
-    _upsert(
-        m.BlockchainTransaction,
-        tx_rows,
-        ["blockchain_network", "transaction_hash"],
-        [
-            "block_number",
-            "block_hash",
-            "tx_index",
-            "timestamp",
-            "from_address",
-            "to_address",
-            "amount",
-            "fee",
-            "success",
-            "is_coinbase",
-        ],
-    )
-    stats.transactions = len(tx_rows)
-    ids = _tx_ids(chain, list(txs))
-
-    outputs, inputs, transfers = [], [], []
-    for tx in txs.values():
-        tx_id = ids[tx.hash]
-        for o in tx.outputs:
-            outputs.append(
-                m.TxOutput(
-                    transaction_id=tx_id,
-                    chain=chain,
-                    txid=tx.hash,
-                    index=o.index,
-                    value=o.value,
-                    address=o.address,
-                    script_type=o.script_type,
-                    script_hex=o.script_hex,
-                )
-            )
-        for i in tx.inputs:
-            inputs.append(
-                m.TxInput(
-                    transaction_id=tx_id,
-                    chain=chain,
-                    txid=tx.hash,
-                    index=i.index,
-                    spent_txid=i.spent_txid,
-                    spent_vout=i.spent_vout,
-                    value=i.value,
-                    address=i.address,
-                )
-            )
-        ts = to_datetime(tx.timestamp)
-        for t in tx.transfers:
-            transfers.append(
-                m.Transfer(
-                    transaction_id=tx_id,
-                    chain=chain,
-                    tx_hash=tx.hash,
-                    kind=t.kind.value,
-                    index=t.index,
-                    asset=t.asset,
-                    from_address=t.from_address,
-                    to_address=t.to_address,
-                    amount=t.amount,
-                    trace_address=t.trace_address,
-                    block_number=tx.block_number,
-                    tx_index=tx.tx_index,
-                    timestamp=ts,
-                )
-            )
-    _upsert(
-        m.TxOutput,
-        outputs,
-        ["chain", "txid", "index"],
-        ["value", "address", "script_type", "script_hex", "transaction"],
-    )
-    # A value learnt earlier (e.g. from a verbosity-3 block) must not be wiped by a re-import
-    # that lacks it (verbosity 2), so inputs without a value never overwrite value/address.
-    key, spend = ["chain", "txid", "index"], ["spent_txid", "spent_vout", "transaction"]
-    _upsert(
-        m.TxInput, [i for i in inputs if i.value is not None], key, [*spend, "value", "address"]
-    )
-    _upsert(m.TxInput, [i for i in inputs if i.value is None], key, spend)
-    _upsert(
-        m.Transfer,
-        transfers,
-        ["chain", "tx_hash", "kind", "index"],
-        [
-            "transaction",
-            "asset",
-            "from_address",
-            "to_address",
-            "amount",
-            "trace_address",
-            "block_number",
-            "tx_index",
-            "timestamp",
-        ],
-    )
-    stats.outputs, stats.inputs, stats.transfers = len(outputs), len(inputs), len(transfers)
-    _store_addresses(chain, batch)
-    if batch.chain.is_utxo:
-        stats.linked_inputs = link_inputs(chain, list(txs))
-        _fill_fees(chain, list(txs))
-    return stats
+        else:
+            model.objects.bulk_create(objs, ignore_conflicts=True)
 
 
-def _tx_ids(chain: str, hashes: list[str]) -> dict[str, int]:
+def _tx_ids(chain: str, hashes: Iterable[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
-    for chunk in _chunks(hashes, 900):
+    for chunk in _chunks(sorted(set(hashes)), 900):
         ids.update(
             m.BlockchainTransaction.objects.filter(
                 blockchain_network=chain, transaction_hash__in=chunk
@@ -252,83 +224,112 @@ def _tx_ids(chain: str, hashes: list[str]) -> dict[str, int]:
     return ids
 
 
-def _store_addresses(chain: str, batch: Batch) -> None:
-    first: dict[str, int | None] = {}
-    for tx in batch.transactions:
-        seen = [o.address for o in tx.outputs] + [i.address for i in tx.inputs]
-        for t in tx.transfers:
-            seen += [t.from_address, t.to_address]
-        seen.append(tx.fee_payer)
-        for a in seen:
-            if a and (a not in first or (tx.block_number or 0) < (first[a] or 0)):
-                first[a] = tx.block_number
-    _upsert(
-        m.Address,
-        [m.Address(chain=chain, address=a, first_seen_block=b) for a, b in first.items()],
-        ["chain", "address"],
-        [],
-    )
+def _with_tx_id(rows: list[tuple], ids: dict[str, int], cols: tuple[str, ...]):
+    return [(ids[r[1]], *r) for r in rows], ("transaction_id", *cols)
 
 
-def link_inputs(chain: str, txids: list[str]) -> int:
-    """Point each input of, or spending, these transactions at the exact output it consumes.
-
-    Returns how many inputs were linked now. Value and address are copied from the output so
-    that the input row is self-contained.
-    """
-    linked = 0
-    for chunk in _chunks(txids, 400):
-        pending = m.TxInput.objects.filter(
-            Q(txid__in=chunk) | Q(spent_txid__in=chunk),
-            chain=chain,
-            spent_output__isnull=True,
-            spent_txid__isnull=False,
-        ).values_list("id", "spent_txid", "spent_vout")
-        pending = list(pending)
-        if not pending:
-            continue
-        wanted = {(t, v) for _, t, v in pending}
-        outs = {}
-        for sub in _chunks(sorted({t for t, _ in wanted}), 400):
-            for oid, txid, idx, value, address in m.TxOutput.objects.filter(
-                chain=chain, txid__in=sub
-            ).values_list("id", "txid", "index", "value", "address"):
-                outs[(txid, idx)] = (oid, value, address)
-        for input_id, t, v in pending:
-            hit = outs.get((t, v))
-            if hit is None:
-                continue
-            oid, value, address = hit
-            m.TxInput.objects.filter(id=input_id).update(
-                spent_output_id=oid, value=value, address=address
-            )
-            linked += 1
+def _store_rows_orm(rows: Rows, chain: Chain) -> int:
+    _upsert(m.Asset, ASSET_COLS, rows.assets, ["chain", "asset_id"])
+    _upsert(m.Block, BLOCK_COLS, rows.blocks, ["chain", "number"])
+    _upsert(m.BlockchainTransaction, TX_COLS, rows.txs, ["blockchain_network", "transaction_hash"])
+    ids = _tx_ids(chain.value, (r[1] for r in rows.txs))
+    out_rows, out_cols = _with_tx_id(rows.outputs, ids, OUTPUT_COLS)
+    _upsert(m.TxOutput, out_cols, out_rows, ["chain", "txid", "index"])
+    # A value learnt earlier (e.g. from a verbosity-3 block) must not be wiped by a re-import
+    # that lacks it (verbosity 2), so inputs without a value never overwrite value/address.
+    in_rows, in_cols = _with_tx_id(rows.inputs, ids, INPUT_COLS)
+    key = ["chain", "txid", "index"]
+    _upsert(m.TxInput, in_cols, [r for r in in_rows if r[6] is not None], key)
+    _upsert(m.TxInput, in_cols[:6], [r[:6] for r in in_rows if r[6] is None], key)
+    tr_rows, tr_cols = _with_tx_id(rows.transfers, ids, TRANSFER_COLS)
+    _upsert(m.Transfer, tr_cols, tr_rows, ["chain", "tx_hash", "kind", "index"])
+    _upsert(m.Address, ADDRESS_COLS, rows.addresses, ["chain", "address"])
+    if not chain.is_utxo:
+        return 0
+    txids = list(ids)
+    linked = _link_inputs_sql(chain.value, txids)
+    _fill_fees_sql(chain.value, txids)
     return linked
 
 
-def _fill_fees(chain: str, txids: list[str]) -> None:
-    """Bitcoin fee = inputs - outputs, once every input value is known."""
-    for chunk in _chunks(txids, 400):
-        spent = set(
-            m.TxInput.objects.filter(chain=chain, spent_txid__in=chunk).values_list(
-                "transaction__transaction_hash", flat=True
-            )
+def _temp_keys(cursor, txids: list[str]) -> None:
+    cursor.execute("DROP TABLE IF EXISTS temp_batch_txids")
+    cursor.execute("CREATE TEMP TABLE temp_batch_txids (txid varchar(100) PRIMARY KEY)")
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy("COPY temp_batch_txids (txid) FROM STDIN") as copy:
+            for t in txids:
+                copy.write_row((t,))
+        return
+    for chunk in _chunks(txids, 500):
+        cursor.executemany("INSERT INTO temp_batch_txids VALUES (%s)", [(t,) for t in chunk])
+
+
+def _link_inputs_sql(chain: str, txids: list[str]) -> int:
+    """Point each input of, or spending, this batch's transactions at the output it consumes.
+
+    Value and address are copied from the output so the input row is self-contained.
+    """
+    with connection.cursor() as c:
+        _temp_keys(c, txids)
+        c.execute(
+            """
+            UPDATE data_collection_txinput AS i
+               SET spent_output_id = o.id, value = o.value, address = o.address
+              FROM data_collection_txoutput AS o
+             WHERE i.spent_output_id IS NULL
+               AND i.chain = %s AND o.chain = i.chain
+               AND o.txid = i.spent_txid AND o."index" = i.spent_vout
+               AND (i.txid IN (SELECT txid FROM temp_batch_txids)
+                    OR i.spent_txid IN (SELECT txid FROM temp_batch_txids))
+            """,
+            [chain],
         )
-        candidates = set(chunk) | spent
-        rows = m.BlockchainTransaction.objects.filter(
-            blockchain_network=chain,
-            transaction_hash__in=list(candidates),
-            fee__isnull=True,
-            is_coinbase=False,
-        ).values_list("id", flat=True)
-        for tx_id in rows:
-            ins = list(
-                m.TxInput.objects.filter(transaction_id=tx_id).values_list("value", flat=True)
-            )
-            if not ins or any(v is None for v in ins):
-                continue
-            outs = m.TxOutput.objects.filter(transaction_id=tx_id).values_list("value", flat=True)
-            m.BlockchainTransaction.objects.filter(id=tx_id).update(fee=sum(ins) - sum(outs))
+        return c.rowcount
+
+
+FEE_SQL = """
+    WITH cand AS (
+        SELECT id FROM data_collection_blockchaintransaction
+         WHERE blockchain_network = %s AND fee IS NULL AND NOT is_coinbase
+           AND transaction_hash IN (
+               SELECT txid FROM temp_batch_txids
+               UNION
+               SELECT txid FROM data_collection_txinput
+                WHERE chain = %s AND spent_txid IN (SELECT txid FROM temp_batch_txids))
+    ), ins AS (
+        SELECT transaction_id, SUM({in_value}) AS total_in, COUNT(*) AS n, COUNT(value) AS known
+          FROM data_collection_txinput
+         WHERE transaction_id IN (SELECT id FROM cand) GROUP BY transaction_id
+    ), outs AS (
+        SELECT transaction_id, SUM({out_value}) AS total_out
+          FROM data_collection_txoutput
+         WHERE transaction_id IN (SELECT id FROM cand) GROUP BY transaction_id
+    )
+    UPDATE data_collection_blockchaintransaction AS t
+       SET fee = {fee}
+      FROM ins, outs
+     WHERE t.id = ins.transaction_id AND t.id = outs.transaction_id AND ins.n = ins.known
+"""
+
+
+def _fill_fees_sql(chain: str, txids: list[str]) -> None:
+    """Bitcoin fee = inputs - outputs once every input value is known.
+
+    SQLite keeps amounts as padded text, so sums there are exact only below 2**63; Bitcoin's
+    21e14 satoshi supply is far below that, and the result is stored back padded.
+    """
+    if connection.vendor == "postgresql":
+        sql = FEE_SQL.format(
+            fee="ins.total_in - outs.total_out", in_value="value", out_value="value"
+        )
+    else:
+        sql = FEE_SQL.format(
+            fee="printf('%%078d', ins.total_in - outs.total_out)",
+            in_value="CAST(value AS INTEGER)",
+            out_value="CAST(value AS INTEGER)",
+        )
+    with connection.cursor() as c:
+        c.execute(sql, [chain, chain])
 
 
 def lookup_outputs(chain: Chain, keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple]:
@@ -344,7 +345,3 @@ def lookup_outputs(chain: Chain, keys: list[tuple[str, int]]) -> dict[tuple[str,
             if idx in by_tx[txid]:
                 found[(txid, idx)] = (value, address, st)
     return found
-
-
-def vendor() -> str:
-    return connection.vendor
