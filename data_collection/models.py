@@ -170,7 +170,8 @@ class Transfer(models.Model):
     chain = models.CharField(max_length=8, choices=CHAIN_CHOICES)
     tx_hash = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=KIND_CHOICES)
-    index = models.IntegerField()
+    # Etherscan-derived internal transfers use keys above 2**62 (see fundtrace.chains.eth).
+    index = models.BigIntegerField()
     asset = models.CharField(max_length=64)
     from_address = models.CharField(max_length=100, null=True, blank=True)
     to_address = models.CharField(max_length=100, null=True, blank=True)

@@ -114,7 +114,7 @@ class Migration(migrations.Migration):
                 ('chain', models.CharField(choices=[('btc', 'BTC'), ('eth', 'ETH'), ('sol', 'SOL')], max_length=8)),
                 ('tx_hash', models.CharField(max_length=100)),
                 ('kind', models.CharField(choices=[('native', 'native'), ('internal', 'internal'), ('token', 'token')], max_length=10)),
-                ('index', models.IntegerField()),
+                ('index', models.BigIntegerField()),
                 ('asset', models.CharField(max_length=64)),
                 ('from_address', models.CharField(blank=True, max_length=100, null=True)),
                 ('to_address', models.CharField(blank=True, max_length=100, null=True)),

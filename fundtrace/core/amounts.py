@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 from fundtrace.core.errors import ParseError
 
+# Wide enough for any uint256 with 18+ decimals, so nothing is rounded before the exactness check.
+_EXACT = Context(prec=200)
+
 
 def to_base_units(value: str | int | Decimal, decimals: int, *, what: str = "amount") -> int:
-    """'1.5' with 8 decimals -> 150000000; floats and fractions of a base unit are errors."""
+    """'1.5' with 8 decimals -> 150000000; floats, negatives and fractions of a unit are errors."""
     if isinstance(value, float):
         raise ParseError(f"{what} is a float ({value!r}); parse JSON with parse_float=Decimal")
     if isinstance(value, bool):
         raise ParseError(f"{what} is a boolean")
     if isinstance(value, int):
+        if value < 0:
+            raise ParseError(f"{what} {value!r} is negative")
         return value * 10**decimals
     try:
-        d = Decimal(value) if not isinstance(value, Decimal) else value
+        d = _EXACT.create_decimal(value)
     except (InvalidOperation, TypeError) as exc:
         raise ParseError(f"{what} {value!r} is not a decimal number") from exc
     if not d.is_finite():
         raise ParseError(f"{what} {value!r} is not finite")
-    scaled = d.scaleb(decimals)
+    if d < 0:
+        raise ParseError(f"{what} {value!r} is negative")
+    scaled = d.scaleb(decimals, _EXACT)
     if scaled != scaled.to_integral_value():
         raise ParseError(f"{what} {value!r} has more than {decimals} decimals")
     return int(scaled)
