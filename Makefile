@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-# Debian packages the project runs: PostgreSQL 15 binaries (throw-away test servers).
+# What the tests run besides Python packages: PostgreSQL binaries, litecoind, anvil.
 system-deps:
 	@bash scripts/system-deps.sh
 
@@ -31,7 +31,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test-sqlite: install
+test-sqlite: install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: install system-deps
