@@ -1,0 +1,1 @@
+"""Clustering heuristics: each turns canonical transactions into :class:`Link` evidence."""
