@@ -211,3 +211,31 @@ class Address(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain}:{self.address}"
+
+
+class CollectionCheckpoint(models.Model):
+    """Progress of one ``fundtrace collect`` job, saved in the same transaction as its data.
+
+    ``job`` names what was asked (``blocks:100-200``, ``address:forward:2:<addr>``), so rerunning
+    the same command resumes it. ``next_block`` is the first block of a range job not yet
+    stored; a re-org rollback pulls it back to just above the fork point.
+    """
+
+    chain = models.CharField(max_length=8, choices=CHAIN_CHOICES)
+    job = models.CharField(max_length=300)
+    endpoint = models.CharField(max_length=300, blank=True, default="")
+    next_block = models.BigIntegerField(null=True, blank=True)
+    last_hash = models.CharField(max_length=100, null=True, blank=True)
+    status = models.CharField(max_length=16, default="running")
+    error = models.TextField(null=True, blank=True)
+    state = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "job"], name="checkpoint_chain_job_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain}:{self.job} -> {self.next_block} ({self.status})"
