@@ -2,9 +2,10 @@
 
 Input: the recorded mainnet block 483,920 (4 transactions, 2 ERC-20 Transfer logs) with its four
 receipts, replicated to --txs transactions with unique block numbers/hashes, as JSON lines of
-bare RPC results (one block or receipt per line). Both sides pay json.loads per line.
+bare RPC results (one block or receipt per line). Each side decodes the JSON its own way.
 
-* fundtrace: classify each record, ``rpc.assemble_records`` -> canonical Batch.
+* fundtrace: ``rpc.parse_rpc_bytes`` on the file's bytes (typed decoding of blocks and
+  receipts, then the same joiner) -> canonical Batch; this is what the importer runs.
 * ethereum-etl (PyPI ``ethereum-etl``, installed in a separate venv given by --etl-python, never
   into the project's .venv): EthBlockMapper.json_dict_to_block (maps the transactions),
   EthReceiptMapper.json_dict_to_receipt (maps the logs) and
@@ -100,13 +101,10 @@ def build_input(n_txs: int, out: Path) -> int:
 
 
 def run_fundtrace(path: Path) -> dict:
-    lines = path.read_text().splitlines()
+    data = path.read_bytes()
+    lines = data.splitlines()
     t0 = time.perf_counter()
-    records = []
-    for line in lines:
-        obj = json.loads(line)
-        records.append((rpc.classify(obj), obj))
-    batch = rpc.assemble_records(records)
+    batch = rpc.parse_rpc_bytes(data)  # what the importer runs on a JSON-lines file
     dt = time.perf_counter() - t0
     tokens = sum(1 for t in batch.transactions for x in t.transfers if x.kind == "token")
     return {

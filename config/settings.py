@@ -170,3 +170,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FUNDTRACE_LOG_LEVEL", "WARNING")},
 }
+
+# --- issue 8 (cases/API): login throttling, trace execution, schema of uploads ---------------
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "login": os.environ.get("FUNDTRACE_LOGIN_RATE", "10/min"),
+}
+FUNDTRACE_TRACE_SYNC = _env_bool("FUNDTRACE_TRACE_SYNC", False)
+FUNDTRACE_TRACE_WORKERS = int(os.environ.get("FUNDTRACE_TRACE_WORKERS", "2"))
+FUNDTRACE_TRACE_EXECUTOR = os.environ.get("FUNDTRACE_TRACE_EXECUTOR", "")
+SPECTACULAR_SETTINGS["COMPONENT_SPLIT_REQUEST"] = True
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "ChainEnum": "data_collection.models.CHAIN_CHOICES",
+    "CaseStatusEnum": "transaction_tracking.models.Case.Status",
+    "RunStatusEnum": "transaction_tracking.models.TraceRun.Status",
+}

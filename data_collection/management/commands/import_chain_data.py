@@ -14,9 +14,10 @@ from typing import Any
 from tqdm import tqdm
 
 from config.commands import FundtraceCommand
-from data_collection.storage import StoreStats, lookup_outputs, store_batch
-from fundtrace.core.model import Batch, Chain
-from fundtrace.ingest.dispatch import FORMATS, parse_inputs
+from data_collection.importing import import_paths
+from data_collection.storage import StoreStats
+from fundtrace.core.model import Chain
+from fundtrace.ingest.dispatch import FORMATS
 
 ALL_FORMATS = sorted({f for fs in FORMATS.values() for f in fs})
 
@@ -40,49 +41,34 @@ class Command(FundtraceCommand):
         chain = Chain(options["chain"])
         paths = options["paths"]
         started = time.perf_counter()
-        total = StoreStats()
-        unresolved: list[tuple[str, int]] = []
-        skipped: dict[str, int] = {}
         show = not options["no_progress"] and sys.stderr.isatty()
-        with tqdm(total=len(paths), unit="file", disable=not show, file=sys.stderr) as bar:
-            for source, batch in parse_inputs(
-                chain, options["fmt"], paths, network=options["network"]
-            ):
-                gap = _resolve_inputs(batch)
-                unresolved += gap
-                stats = store_batch(batch)
-                total.add(stats)
-                for reason, n in batch.skipped.items():
-                    skipped[reason] = skipped.get(reason, 0) + n
-                for w in batch.warnings:
-                    self.stderr.write(f"warning: {w}")
-                bar.set_postfix_str(f"{total.transactions} txs")
+        with tqdm(total=len(paths), unit="unit", disable=not show, file=sys.stderr) as bar:
+
+            def on_unit(source: str, stats: StoreStats) -> None:
                 bar.update(1)
+                bar.set_postfix_str(f"{stats.transactions} txs from {source[-40:]}")
                 if options["verbosity"] >= 2:
                     self.stdout.write(f"{source}: {stats.transactions} transactions")
-        elapsed = time.perf_counter() - started
+
+            report = import_paths(
+                chain, options["fmt"], paths, network=options["network"], on_unit=on_unit
+            )
+        total = report.stats
+        for w in report.warnings:
+            self.stderr.write(f"warning: {w}")
         self.stdout.write(
             f"imported {total.transactions} transactions, {total.outputs} outputs, "
             f"{total.inputs} inputs, {total.transfers} transfers, {total.blocks} blocks "
-            f"for {chain} in {elapsed:.2f}s"
+            f"for {chain} in {time.perf_counter() - started:.2f}s"
         )
-        if skipped:
+        if report.skipped:
             self.stdout.write(
-                "skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items()))
+                "skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items()))
             )
-        if unresolved:
-            sample = ", ".join(f"{t}:{v}" for t, v in unresolved[:3])
+        if report.unresolved:
+            sample = ", ".join(f"{t}:{v}" for t, v in report.unresolved[:3])
             self.stderr.write(
-                f"warning: {len(unresolved)} inputs spend outputs that are not stored, so their "
-                f"values (and those transactions' fees) are unknown; e.g. {sample}. Import the "
-                "funding transactions (or use getblock verbosity 3) to resolve them."
+                f"warning: {len(report.unresolved)} inputs spend outputs that are not stored, so "
+                f"their values (and those transactions' fees) are unknown; e.g. {sample}. Import "
+                "the funding transactions (or use getblock verbosity 3) to resolve them."
             )
-
-
-def _resolve_inputs(batch: Batch) -> list[tuple[str, int]]:
-    """Bitcoin: fill input values from the batch itself, then from stored outputs."""
-    if batch.chain is not Chain.BTC:
-        return []
-    from fundtrace.chains.btc.resolve import resolve_input_values
-
-    return resolve_input_values(batch, lambda keys: lookup_outputs(Chain.BTC, list(keys)))

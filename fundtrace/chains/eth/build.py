@@ -27,20 +27,27 @@ UNKNOWN_STATUS = "status_unknown_pre_byzantium"
 
 
 def _token_transfers(parts: TxParts, batch: Batch) -> list[Transfer]:
-    logs = parts.receipt.logs if parts.receipt and parts.receipt.logs is not None else parts.logs
+    receipt = parts.receipt
+    logs = receipt.logs if receipt is not None and receipt.logs is not None else parts.logs
+    rows = parts.token_rows
+    if not logs and not rows:
+        return []
     out: dict[int, Transfer] = {}
     covered: set[int] = set()
+    decode = erc20.decode_log
     for log in logs or ():
         if log.removed:
             batch.skip(SKIP_REMOVED_LOG)
             continue
         covered.add(log.log_index)
-        result = erc20.decode_log(log)
-        if isinstance(result, Transfer):
-            out[log.log_index] = result
-        elif isinstance(result, str):
+        result = decode(log)
+        if result is None:
+            continue
+        if type(result) is str:
             batch.skip(result)
-    for row in parts.token_rows:
+        else:
+            out[log.log_index] = result
+    for row in rows:
         if row.index in covered:
             decoded = out.get(row.index)
             if decoded is not None and decoded != row:
@@ -57,27 +64,31 @@ def _token_transfers(parts: TxParts, batch: Batch) -> list[Transfer]:
 
 
 def build_transaction(parts: TxParts, batch: Batch) -> Transaction:
+    # Written out field by field (no generic "first non-None" helper): this runs once per
+    # transaction of every import, and the precedence below is the whole rule anyway:
+    # transaction object, then receipt, then the top-level trace frame, then logs.
     tx, receipt, frames = parts.tx, parts.receipt, parts.frames
-    if parts.tx_hash is not None:
-        tx_hash = parts.tx_hash
-    elif tx is not None:
-        tx_hash = tx.hash
-    elif receipt is not None:
-        tx_hash = receipt.tx_hash
-    elif frames:
-        tx_hash = frames[0].tx_hash
-    else:
-        tx_hash = next((t.tx_hash for t in parts.logs or () if t.tx_hash), None)
+    tx_hash = parts.tx_hash
+    if tx_hash is None:
+        if tx is not None:
+            tx_hash = tx.hash
+        elif receipt is not None:
+            tx_hash = receipt.tx_hash
+        elif frames:
+            tx_hash = frames[0].tx_hash
+        else:
+            tx_hash = next((t.tx_hash for t in parts.logs or () if t.tx_hash), None)
     if tx_hash is None:
         raise ParseError("transaction without a hash")
-    where = f"tx {tx_hash}: "
 
     trace_transfers: list[Transfer] | None = None
     top_failed = False
+    top = None
     if frames:
         trace_transfers, top_failed = frames_to_transfers(
-            frames, skipped=batch.skipped, where=where
+            frames, skipped=batch.skipped, where=f"tx {tx_hash}: "
         )
+        top = next((f for f in frames if f.path == ()), None)
 
     if receipt is not None and receipt.status is not None:
         success = receipt.status == 1
@@ -96,19 +107,34 @@ def build_transaction(parts: TxParts, batch: Batch) -> Transaction:
         if price is not None:
             fee = receipt.gas_used * price
 
-    def pick(*values):
-        return next((v for v in values if v is not None), None)
+    from_address = block_number = block_hash = tx_index = timestamp = None
+    if tx is not None:
+        from_address = tx.from_address
+        block_number = tx.block_number
+        block_hash = tx.block_hash
+        tx_index = tx.tx_index
+        timestamp = tx.timestamp
+    if receipt is not None:
+        if from_address is None:
+            from_address = receipt.from_address
+        if block_number is None:
+            block_number = receipt.block_number
+        if block_hash is None:
+            block_hash = receipt.block_hash
+        if tx_index is None:
+            tx_index = receipt.tx_index
+    if top is not None:
+        if from_address is None:
+            from_address = top.from_address
+        if block_number is None:
+            block_number = top.block_number
+        if tx_index is None:
+            tx_index = top.tx_index
+    if block_number is None and parts.logs:
+        block_number = parts.logs[0].block_number
+    if timestamp is None:
+        timestamp = parts.timestamp
 
-    from_address = pick(tx and tx.from_address, receipt and receipt.from_address)
-    top = next((f for f in frames or () if f.path == ()), None)
-    if from_address is None and top is not None:
-        from_address = top.from_address
-    block_number = pick(
-        tx and tx.block_number,
-        receipt and receipt.block_number,
-        top and top.block_number,
-        next((log.block_number for log in parts.logs or ()), None),
-    )
     if tx is not None:
         to_address = tx.to_address
         value: int | None = tx.value
@@ -121,7 +147,7 @@ def build_transaction(parts: TxParts, batch: Batch) -> Transaction:
 
     transfers: list[Transfer] = []
     if success:
-        created = pick(receipt and receipt.contract_address)
+        created = receipt.contract_address if receipt is not None else None
         if created is None and top is not None and top.call_type in ("create", "create2"):
             created = top.to_address
         is_creation = tx is not None and tx.to_address is None
@@ -143,15 +169,17 @@ def build_transaction(parts: TxParts, batch: Batch) -> Transaction:
                     transfers.append(t)
                 continue
             transfers.append(t)
-        transfers.extend(_token_transfers(parts, batch))
+        tokens = _token_transfers(parts, batch)
+        if tokens:
+            transfers.extend(tokens)
 
     return Transaction(
         chain=Chain.ETH,
         hash=tx_hash,
         block_number=block_number,
-        block_hash=pick(tx and tx.block_hash, receipt and receipt.block_hash),
-        tx_index=pick(tx and tx.tx_index, receipt and receipt.tx_index, top and top.tx_index),
-        timestamp=pick(tx and tx.timestamp, parts.timestamp),
+        block_hash=block_hash,
+        tx_index=tx_index,
+        timestamp=timestamp,
         fee=fee,
         success=success,
         fee_payer=from_address,

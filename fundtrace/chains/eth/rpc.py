@@ -16,7 +16,8 @@ from pathlib import Path
 
 from fundtrace.chains.eth import fields
 from fundtrace.chains.eth.build import build_transaction
-from fundtrace.chains.eth.records import Frame, TxParts
+from fundtrace.chains.eth.records import Frame, ReceiptRecord, TxParts
+from fundtrace.chains.eth.rpc_decode import gc_paused, records_from_bytes
 from fundtrace.chains.eth.rpc_records import parse_block, parse_log, parse_receipt, parse_tx
 from fundtrace.chains.eth.traces import SKIP_REWARD, frames_from_geth, group_parity_traces
 from fundtrace.core.errors import ParseError
@@ -195,10 +196,13 @@ class _Joiner:
         return p
 
     def add_block(self, obj: object, i: int) -> None:
-        try:
-            block, txs = parse_block(obj)
-        except ParseError as exc:
-            raise self.err(exc, f"block {i}") from None
+        if type(obj) is tuple:  # already parsed by rpc_decode
+            block, txs = obj
+        else:
+            try:
+                block, txs = parse_block(obj)
+            except ParseError as exc:
+                raise self.err(exc, f"block {i}") from None
         known = self.blocks.get(block.number)
         if known is not None:
             if known.hash != block.hash:
@@ -211,8 +215,13 @@ class _Joiner:
             return
         self.blocks[block.number] = block
         self.block_txs[block.number] = [t.hash for t in txs]
+        parts = self.parts
         for t in txs:
-            self.part(t.hash).tx = t
+            p = parts.get(t.hash)
+            if p is None:
+                parts[t.hash] = TxParts(t.hash, t)
+            else:
+                p.tx = t
 
     def add_tx(self, obj: object, i: int) -> None:
         try:
@@ -235,11 +244,18 @@ class _Joiner:
             )
 
     def add_receipt(self, obj: object, i: int) -> None:
-        try:
-            receipt = parse_receipt(obj)
-        except ParseError as exc:
-            raise self.err(exc, f"receipt {i}") from None
-        self.part(receipt.tx_hash).receipt = receipt
+        if type(obj) is ReceiptRecord:  # already parsed by rpc_decode
+            receipt = obj
+        else:
+            try:
+                receipt = parse_receipt(obj)
+            except ParseError as exc:
+                raise self.err(exc, f"receipt {i}") from None
+        p = self.parts.get(receipt.tx_hash)
+        if p is None:
+            self.parts[receipt.tx_hash] = TxParts(receipt.tx_hash, receipt=receipt)
+        else:
+            p.receipt = receipt
 
     def add_logs(self, objs: list, i: int) -> None:
         for j, obj in enumerate(objs):
@@ -514,11 +530,22 @@ def assemble_records(records: Iterable[tuple[str, object]], *, source: str | Non
     return batch
 
 
+def parse_rpc_bytes(data: bytes, *, source: str | None = None) -> Batch:
+    """A batch from the bytes of one file of raw node responses (one document or JSON lines).
+
+    Same result as ``assemble_records(load_json_records(path))``; full blocks and receipts take
+    the typed decoder in ``rpc_decode``, which is several times faster on bulk imports.
+    """
+    with gc_paused():
+        return assemble_records(records_from_bytes(data, source=source), source=source)
+
+
 def parse_rpc_files(paths: Iterable[str | Path]) -> Batch:
     """One batch from files of raw node responses, joined across files."""
     records: list[tuple[str, object]] = []
     names = []
-    for p in paths:
-        records.extend(load_json_records(p))
-        names.append(str(p))
-    return assemble_records(records, source=", ".join(names) if len(names) == 1 else None)
+    with gc_paused():
+        for p in paths:
+            records.extend(records_from_bytes(Path(p).read_bytes(), source=str(p)))
+            names.append(str(p))
+        return assemble_records(records, source=", ".join(names) if len(names) == 1 else None)
