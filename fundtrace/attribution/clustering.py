@@ -21,7 +21,7 @@ import numpy as np
 
 from fundtrace.attribution.heuristics.btc_change import change_links
 from fundtrace.attribution.heuristics.btc_multi_input import multi_input_links
-from fundtrace.attribution.heuristics.eth_deposit import DepositDetector, _Incoming
+from fundtrace.attribution.heuristics.eth_deposit import DepositDetector, _Incoming, _Open
 from fundtrace.attribution.heuristics.sol_accounts import fee_payer_links, token_owner_links
 from fundtrace.attribution.links import HEURISTICS, Link
 from fundtrace.attribution.unionfind import UnionFind
@@ -121,6 +121,46 @@ class Clustering:
         if not a_ids:
             return 0
         return self.uf.union_pairs(np.array(a_ids), np.array(b_ids))
+
+    def remove_links(self, links: Iterable[Link]) -> int:
+        """Withdraw links a heuristic retracted (their transactions leave the pair's evidence).
+
+        A pair left without evidence is dropped, and then the union-find is rebuilt from the
+        remaining strong links: unions cannot be undone one by one, and because every root is
+        the smallest id the rebuild equals the clusters those links would have given from the
+        start. Returns how many pairs were dropped.
+        """
+        drop: set[int] = set()
+        for link in links:
+            ia, ib = self.index.get(link.a), self.index.get(link.b)
+            if ia is None or ib is None:
+                continue
+            pos = self._link_pos.get((min(ia, ib), max(ia, ib), link.heuristic))
+            if pos is None:
+                continue
+            old = self._links[pos]
+            txs = tuple(t for t in old.txs if t not in link.txs)
+            if txs:
+                self._links[pos] = Link(old.a, old.b, old.heuristic, old.confidence, txs)
+            else:
+                drop.add(pos)
+        if not drop:
+            return 0
+        self._links = [x for n, x in enumerate(self._links) if n not in drop]
+        self._link_pos = {}
+        a_ids: list[int] = []
+        b_ids: list[int] = []
+        for n, x in enumerate(self._links):
+            ia, ib = self.index.get(x.a), self.index.get(x.b)
+            self._link_pos[(min(ia, ib), max(ia, ib), x.heuristic)] = n  # type: ignore[type-var]
+            if x.confidence >= self.min_confidence:
+                a_ids.append(ia)  # type: ignore[arg-type]
+                b_ids.append(ib)  # type: ignore[arg-type]
+        self._adj = None
+        self.uf = UnionFind(len(self.index))
+        if a_ids:
+            self.uf.union_pairs(np.array(a_ids), np.array(b_ids))
+        return len(drop)
 
     # ------------------------------------------------------------------ queries
     def cluster_id(self, address: str) -> int | None:
@@ -228,6 +268,16 @@ class Clustering:
             state["eth_deposits"] = {
                 "deposits": d.deposits,
                 "disqualified": sorted(d.disqualified),
+                "forwarders": sorted(d.forwarders),
+                "open": {
+                    k: {
+                        "hot": o.hot,
+                        "forwards": [[a, str(n), b] for a, n, b in o.forwards],
+                        "links": [x.to_json() for x in o.links],
+                        "senders": sorted(o.senders),
+                    }
+                    for k, o in d.open.items()
+                },
                 "sender_deposits": {k: sorted(v) for k, v in d.sender_deposits.items()},
                 "incoming": {
                     k: [[r.asset, str(r.amount), r.block, r.sender, r.tx] for r in q]
@@ -292,6 +342,18 @@ class Clustering:
             )
             d.deposits = dict(dep["deposits"])
             d.disqualified = set(dep["disqualified"])
+            d.forwarders = set(dep.get("forwarders", ()))
+            for k, o in dep.get("open", {}).items():
+                d.open[k] = _Open(
+                    o["hot"],
+                    [(a, int(n), int(b)) for a, n, b in o["forwards"]],
+                    [
+                        Link(x["a"], x["b"], x["heuristic"], int(x["confidence"]), tuple(x["txs"]))
+                        for x in o["links"]
+                    ],
+                    set(o["senders"]),
+                )
+                d.open_into.setdefault(o["hot"], []).append(k)
             for k, v in dep["sender_deposits"].items():
                 d.sender_deposits[k] = set(v)
             for k, rows in dep["incoming"].items():
@@ -364,6 +426,9 @@ def cluster_transactions(
             clustering.eth_deposits.hot_wallet = hot_wallet
             clustering.eth_deposits.is_attributed = is_attributed
         produced = clustering.eth_deposits.process(txs)
+        # Deposit links of earlier batches that later transactions disproved (the "hot wallet"
+        # turned out to be a deposit address itself): withdraw them before adding the new ones.
+        clustering.remove_links(clustering.eth_deposits.retracted)
     else:
         owners = token_owners or {}
         for tx in txs:

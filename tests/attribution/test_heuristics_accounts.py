@@ -208,3 +208,107 @@ def test_customer_forwarding_into_a_found_deposit_is_not_a_deposit_itself():
     )
     assert all(x.heuristic != "eth_deposit_forward" for x in links)
     assert make_attribution(LABELS, c)(alice) is None
+
+
+# --- a labeled deposit address is not a hot wallet ----------------------------------------
+USDT = "0x" + "da" * 20
+XDEP = "0x" + "d5" * 20  # a Binance *deposit* address that the label set tags "exchange" too
+COLD = "0x" + "c0" * 20
+LABELS_WITH_DEPOSIT = [
+    *LABELS,
+    Label(Chain.ETH, XDEP, "Binance", Category.EXCHANGE, "test", 80),
+    Label(Chain.ETH, COLD, "Binance", Category.EXCHANGE, "test", 90),
+]
+
+
+def thief_chain():
+    """Demo pattern: stolen USDT -> thief T -> labeled deposit XDEP -> swept to HOT; meanwhile a
+    genuine customer deposit (0.012 ETH, so HOT's 0.003 ETH gas top-up to XDEP comes within
+    max_native_diff of it) sweeps into HOT and must stay detected."""
+    src, thief, alice, dep = addr(50), addr(51), addr(52), addr(53)
+    return (thief, alice, dep), [
+        etx("s1", 100, src, thief, 7_000_000, USDT),
+        etx("g1", 100, alice, dep, 12 * 10**15),
+        etx("s2", 103, thief, XDEP, 7_000_000, USDT),  # looks like a deposit sweep into XDEP
+        etx("g2", 104, dep, HOT, 12 * 10**15 - 21000 * 10**9),  # genuine deposit sweep
+        etx("s3", 106, HOT, XDEP, 3 * 10**15),  # gas top-up for the sweep: not a forward
+        etx("s4", 107, XDEP, HOT, 7_000_000, USDT),  # XDEP passes the funds on: a deposit
+        etx("s5", 300, addr(54), thief, ETH),
+    ]
+
+
+def _result(c):
+    links = {(x.heuristic, frozenset((x.a, x.b)), x.txs) for x in c.links}
+    return links, {frozenset(m) for m in c.clusters().values()}
+
+
+def test_thief_forwarding_into_a_labeled_deposit_address_is_not_the_exchange():
+    (thief, alice, dep), txs = thief_chain()
+    c = Clustering(Chain.ETH, min_confidence=0)
+    attribution = make_attribution(LABELS_WITH_DEPOSIT)
+    links = cluster_transactions(c, txs, attribution=attribution)
+    assert all(thief not in (x.a, x.b) for x in links)
+    assert all(thief not in (x.a, x.b) for x in c.links)
+    assert thief not in c.members(HOT) and thief not in c.members(XDEP)
+    assert make_attribution(LABELS_WITH_DEPOSIT, c)(thief) is None
+    assert c.eth_deposits.forwarders == {XDEP} and HOT not in c.eth_deposits.forwarders
+    # the genuine deposit still sweeps into the real hot wallet
+    assert ("eth_deposit_forward", dep, HOT, ("g1", "g2")) in {
+        (x.heuristic, x.a, x.b, x.txs) for x in links
+    }
+    assert c.cluster_id(dep) == c.cluster_id(HOT) != c.cluster_id(alice)
+    # XDEP is no hot wallet any more: a later forward into it does not make a deposit either
+    more = [etx("s6", 400, addr(55), addr(56), 9, USDT), etx("s7", 401, addr(56), XDEP, 9, USDT)]
+    assert cluster_transactions(c, more, attribution=attribution) == []
+
+
+def test_retraction_across_batches_undoes_the_union_and_equals_one_batch(tmp_path):
+    (thief, _alice, _dep), txs = thief_chain()
+    attribution = make_attribution(LABELS_WITH_DEPOSIT)
+    whole = Clustering(Chain.ETH, min_confidence=0)
+    cluster_transactions(whole, txs, attribution=attribution)
+    expected = _result(whole)
+    for cut in range(len(txs) + 1):
+        c = Clustering(Chain.ETH, min_confidence=0)
+        cluster_transactions(c, txs[:cut], attribution=attribution)
+        if cut == 3:  # T -> XDEP seen, XDEP's sweep not yet: provisionally the exchange's
+            assert c.cluster_id(thief) == c.cluster_id(XDEP)
+        c.save(tmp_path / f"eth{cut}.npz")  # the open links survive a save/load between batches
+        c = Clustering.load(tmp_path / f"eth{cut}.npz")
+        retracted = cluster_transactions(c, txs[cut:], attribution=attribution)
+        assert all(thief not in (x.a, x.b) for x in retracted)
+        assert _result(c) == expected, cut
+        assert thief not in c.members(XDEP)
+
+
+def test_customers_of_a_retracted_deposit_lose_their_reuse_link():
+    bob, carol, thief = addr(60), addr(61), addr(62)
+    txs = [
+        etx("r1", 10, bob, thief, 5, USDT),
+        etx("r2", 11, carol, thief, 3, USDT),
+        etx("r3", 12, thief, XDEP, 3, USDT),  # the thief looks like a deposit: bob ~ carol
+        etx("r4", 13, XDEP, HOT, 3, USDT),
+    ]
+    attribution = make_attribution(LABELS_WITH_DEPOSIT)
+    c = Clustering(Chain.ETH, min_confidence=0)
+    first = cluster_transactions(c, txs[:3], attribution=attribution)
+    assert {x.heuristic for x in first} == {"eth_deposit_forward", "eth_deposit_reuse"}
+    assert c.cluster_id(bob) == c.cluster_id(carol) != c.cluster_id(thief) == c.cluster_id(XDEP)
+    cluster_transactions(c, txs[3:], attribution=attribution)
+    assert c.links == []
+    assert len({c.cluster_id(a) for a in (bob, carol, thief, XDEP)}) == 4
+    assert c.eth_deposits.sender_deposits[bob] == set()
+
+
+def test_deposit_link_is_final_once_the_sweep_window_has_passed():
+    alice, dep = addr(70), addr(71)
+    txs = [
+        etx("w1", 10, alice, dep, 4_000, USDT),
+        etx("w2", 12, dep, HOT, 4_000, USDT),
+        # the hot wallet moves the same amount to its cold wallet, long after: not a sweep
+        etx("w3", 12 + 3201, HOT, COLD, 4_000, USDT),
+    ]
+    c = Clustering(Chain.ETH)
+    cluster_transactions(c, txs, attribution=make_attribution(LABELS_WITH_DEPOSIT))
+    assert c.cluster_id(dep) == c.cluster_id(HOT)
+    assert c.eth_deposits.open == {} and c.eth_deposits.forwarders == set()

@@ -55,6 +55,14 @@ def test_demo_summary_matches_the_ground_truth(settings, tmp_path: Path) -> None
         assert got_by_entity == want_by_entity, where
         if run["model"] in CONSERVING:
             assert int(run["holding"]) == sum(int(v) for v in want["held"].values()), where
+        # A trace must never stop at the thief's own address and name an exchange there.
+        assert not set(chain_truth["thief_addresses"]) & set(run["labeled"]), where
+        unlabeled_deposits = {
+            d["address"] for d in chain_truth["deposit_addresses"] if not d["labeled"]
+        }
+        for address in set(run["labeled"]) - set(want["endpoints"]):
+            # Only deposit addresses that clustering attributed may stop a trace early.
+            assert address in unlabeled_deposits, (where, address)
         if run["chain"] in ("btc", "sol"):
             assert run["labeled"] == want["endpoints"], where
 
