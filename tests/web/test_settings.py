@@ -22,3 +22,29 @@ def test_home_page_requires_login_and_the_login_page_signs_in(client, django_use
     page = client.get("/")
     assert page.status_code == 200
     assert b"Signed in as ann" in page.content
+
+
+def test_production_settings_pass_check_deploy(tmp_path) -> None:
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    from tests.paths import REPO
+
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "FUNDTRACE_SECURE": "1",
+        "FUNDTRACE_SECRET_KEY": secrets.token_urlsafe(60),
+        "FUNDTRACE_ALLOWED_HOSTS": "fundtrace.example.org",
+        "FUNDTRACE_HOME": str(tmp_path),
+    }
+    out = subprocess.run(
+        [sys.executable, str(REPO / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "no issues" in out.stdout
