@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "entity": ("entity", "show an address's cluster, labels and the evidence"),
     "collect": ("collect", "collect blocks or address histories from nodes and indexers"),
     "audit": ("audit", "verify the audit trail's hash chain"),
+    "scenario": ("scenario", "generate a realistic incident with its ground truth"),
     "serve": ("runserver", "serve the web workspace and API"),
     "createuser": ("createsuperuser", "create an administrator"),
 }

@@ -62,3 +62,23 @@ def test_database_url_option_selects_the_database(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert target.exists()
     assert not (tmp_path / "fundtrace.sqlite3").exists()
+
+
+def test_scenario_generate_writes_importable_files_and_ground_truth(tmp_path: Path) -> None:
+    out = run_cli(
+        "scenario", "generate", "--kind", "btc-hot-wallet-drain", "--seed", "3",
+        "--out", str(tmp_path / "s"), cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "s" / "ground_truth.json").exists()
+    shard = next((tmp_path / "s" / "btc").glob("*.jsonl"))
+    imported = run_cli(
+        "import", "--chain", "btc", "--format", "bitcoin-etl", "--no-progress", str(shard),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    assert "imported" in imported.stdout
+    bad = run_cli(
+        "scenario", "generate", "--kind", "nope", "--seed", "1", "--out", "x", cwd=tmp_path
+    )
+    assert bad.returncode == 2
