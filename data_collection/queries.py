@@ -7,10 +7,10 @@ prove; they say nothing about history that was never imported.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from data_collection import models as m
+from data_collection.history import address_history
 from fundtrace.core.errors import FundtraceError
 from fundtrace.core.model import NATIVE, Chain
 
@@ -92,100 +92,49 @@ def transaction_document(chain: Chain, tx_hash: str) -> dict[str, Any]:
 
 
 def address_document(chain: Chain, address: str, *, limit: int | None = 1000) -> dict[str, Any]:
-    """Movements in and out of ``address`` in chain order, and its balance per asset."""
+    """Movements in and out of ``address`` in chain order, and its balance per asset.
+
+    The CLI's view of ``history.address_history`` (the API's): amounts as decimal strings and
+    each balance with its asset's decimals.
+    """
     address = canonical_address(chain, address)
-    moves: list[dict[str, Any]] = []
-    balance: dict[str, int] = defaultdict(int)
-    if chain.is_utxo:
-        for o in m.TxOutput.objects.filter(chain=chain.value, address=address).select_related(
-            "transaction"
-        ):
-            moves.append(
-                _move(o.transaction, "in", NATIVE, o.value, None, output=f"{o.txid}:{o.index}")
-            )
-            balance[NATIVE] += o.value
-        for i in m.TxInput.objects.filter(chain=chain.value, address=address).select_related(
-            "transaction"
-        ):
-            if i.value is None:
-                continue
-            moves.append(
-                _move(
-                    i.transaction,
-                    "out",
-                    NATIVE,
-                    i.value,
-                    None,
-                    output=f"{i.spent_txid}:{i.spent_vout}",
-                )
-            )
-            balance[NATIVE] -= i.value
-    else:
-        for t in m.Transfer.objects.filter(chain=chain.value, to_address=address).select_related(
-            "transaction"
-        ):
-            moves.append(_move(t.transaction, "in", t.asset, t.amount, t.from_address, t))
-            balance[t.asset] += t.amount
-        for t in m.Transfer.objects.filter(chain=chain.value, from_address=address).select_related(
-            "transaction"
-        ):
-            moves.append(_move(t.transaction, "out", t.asset, t.amount, t.to_address, t))
-            balance[t.asset] -= t.amount
-        for tx in m.BlockchainTransaction.objects.filter(
-            blockchain_network=chain.value, from_address=address, fee__gt=0
-        ):
-            moves.append(_move(tx, "fee", NATIVE, tx.fee, None))
-            balance[NATIVE] -= tx.fee
+    doc = address_history(chain.value, address)
+    moves = doc["movements"]
     if not moves and not m.Address.objects.filter(chain=chain.value, address=address).exists():
         raise NotStored(f"address {address} has no stored movements on chain {chain}")
-    moves.sort(key=lambda r: (r["block_number"] or 0, r["tx_index"] or 0, r["_order"]))
-    for r in moves:
-        del r["_order"]
+    assets = [b["asset"] for b in doc["balances"]]
     decimals = dict(
-        m.Asset.objects.filter(chain=chain.value, asset_id__in=list(balance)).values_list(
+        m.Asset.objects.filter(chain=chain.value, asset_id__in=assets).values_list(
             "asset_id", "decimals"
         )
     )
     decimals.setdefault(NATIVE, chain.native_decimals)
+    shown = moves if limit is None else moves[:limit]
     return {
         "chain": chain.value,
         "address": address,
         "balances": [
-            {"asset": a, "decimals": decimals.get(a), "balance": str(v)}
-            for a, v in sorted(balance.items())
+            {
+                "asset": b["asset"],
+                "decimals": decimals.get(b["asset"]),
+                "balance": str(b["balance"]),
+            }
+            for b in doc["balances"]
         ],
         "movement_count": len(moves),
-        "movements": moves if limit is None else moves[:limit],
-        "warnings": [
-            f"balance of {a} is negative ({v}): the stored history of this address is incomplete"
-            for a, v in sorted(balance.items())
-            if v < 0
+        "movements": [
+            {
+                "tx": mv["tx"],
+                "block_number": mv["block"],
+                "timestamp": _ts(mv["timestamp"]),
+                "direction": mv["direction"],
+                "asset": mv["asset"],
+                "amount": str(mv["amount"]),
+                "counterparty": mv["counterparty"],
+                "index": mv["index"],
+                "kind": mv["kind"],
+            }
+            for mv in shown
         ],
+        "warnings": doc["warnings"],
     }
-
-
-def _move(
-    tx: m.BlockchainTransaction,
-    direction: str,
-    asset: str,
-    amount: int,
-    counterparty: str | None,
-    transfer: m.Transfer | None = None,
-    output: str | None = None,
-) -> dict[str, Any]:
-    doc = {
-        "tx": tx.transaction_hash,
-        "block_number": tx.block_number,
-        "tx_index": tx.tx_index,
-        "timestamp": _ts(tx.timestamp),
-        "direction": direction,
-        "asset": asset,
-        "amount": str(amount),
-        "counterparty": counterparty,
-        "index": None if transfer is None else transfer.index,
-        "kind": None if transfer is None else transfer.kind,
-        "_order": (0 if transfer is None else transfer.index, direction),
-    }
-    if output is not None:
-        doc["output"] = output
-    return doc

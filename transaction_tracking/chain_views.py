@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from transaction_tracking import history
+from data_collection import history
 from transaction_tracking import serializers as s
 from transaction_tracking import validation as v
 

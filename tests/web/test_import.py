@@ -164,3 +164,20 @@ def test_eth_block_without_its_receipts_is_an_error_naming_the_block() -> None:
 def test_unknown_format_for_a_chain_is_refused() -> None:
     with pytest.raises(CommandError, match="not available for sol"):
         run_import("sol", "esplora", [SOL / "rpc"])
+
+
+def test_show_address_balances_are_exact_and_match_the_api_history() -> None:
+    from data_collection.history import address_history
+
+    run_import("btc", "rpc", [BTC / "rpc" / "ordhook" / "279671.json"])
+    out = StringIO()
+    addr = "1CKMi4rzpcCZZ8QMitMGVMe9tY7vAgcUUF"  # receives 30,000,000 sat in block 279671
+    call_command("show", "address", "--chain", "btc", "--format", "json", addr, stdout=out)
+    doc = json.loads(out.getvalue())
+    assert doc["balances"] == [{"asset": "native", "decimals": 8, "balance": "30000000"}]
+    assert doc["movement_count"] == len(address_history("btc", addr)["movements"]) >= 1
+    table = StringIO()
+    call_command("show", "address", "--chain", "btc", addr, stdout=table)
+    assert "30000000" in table.getvalue()
+    with pytest.raises(CommandError, match="no stored movements"):
+        call_command("show", "address", "--chain", "btc", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT")

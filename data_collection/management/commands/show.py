@@ -109,7 +109,8 @@ def _address_table(doc: dict[str, Any]) -> str:
                     r["direction"],
                     r["asset"],
                     r["amount"],
-                    r.get("counterparty") or r.get("output"),
+                    r["counterparty"]
+                    or " ".join(str(x) for x in (r["kind"], r["index"]) if x is not None),
                 ]
                 for r in doc["movements"]
             ],
