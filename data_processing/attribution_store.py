@@ -115,9 +115,16 @@ def run_clustering(chain: Chain, *, rebuild: bool = False) -> ClusterRun:
     )
 
 
-def entity_view(chain: Chain, address: str, *, limit: int = 100) -> dict:
+def entity_view(
+    chain: Chain, address: str, *, limit: int = 100, case_ids: Iterable[int] | None = None
+) -> dict:
+    """Cluster, labels (direct and inherited, with evidence) of an address.
+
+    ``case_ids`` limits case-private labels to those cases (None = all, for the CLI and admins),
+    so an API user never learns another case's private attribution through a shared cluster.
+    """
     clustering, _ = load_clustering(chain)
-    resolver = EntityResolver(clustering, core_labels(chain), chain=chain)
+    resolver = EntityResolver(clustering, core_labels(chain, case_ids=case_ids), chain=chain)
     return resolver.resolve(address, limit=limit).to_json()
 
 

@@ -34,6 +34,11 @@ urlpatterns = [
         name="address-history",
     ),
     path(
+        "entities/<str:chain>/<str:address>/",
+        chain_views.EntityView.as_view(),
+        name="entity",
+    ),
+    path(
         "transactions/<str:chain>/<str:tx_hash>/",
         chain_views.TransactionView.as_view(),
         name="stored-transaction",

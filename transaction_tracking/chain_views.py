@@ -1,4 +1,4 @@
-"""Read-only views of the stored chain data: an address's history, one transaction."""
+"""Read-only views of the stored chain data: an address's history and entity, one transaction."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from data_collection import history
+from data_processing.attribution_store import entity_view
+from data_processing.label_store import visible_labels
+from fundtrace.core.model import Chain
 from transaction_tracking import serializers as s
 from transaction_tracking import validation as v
+from transaction_tracking.access import is_admin, visible_cases
 
 CHAIN = OpenApiParameter("chain", str, OpenApiParameter.PATH, enum=list(v.CHAINS))
 MAX_LIMIT = 1000
@@ -34,6 +38,20 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
     return int(raw)
 
 
+def _visible_case_ids(request: Request) -> list[int] | None:
+    """Cases whose private labels the user may see (None: all of them, for admins)."""
+    if is_admin(request.user):
+        return None
+    return list(visible_cases(request.user).values_list("pk", flat=True))
+
+
+def _address(chain: str, address: str) -> str:
+    try:
+        return v.check_address(chain, address)
+    except ValueError as exc:
+        raise ValidationError({"address": [str(exc)]}) from None
+
+
 class AddressHistoryView(APIView):
     """Stored movements of an address and its balance per asset (exact, in base units)."""
 
@@ -48,17 +66,49 @@ class AddressHistoryView(APIView):
     )
     def get(self, request: Request, chain: str, address: str) -> Response:
         chain = _chain(chain)
-        try:
-            address = v.check_address(chain, address)
-        except ValueError as exc:
-            raise ValidationError({"address": [str(exc)]}) from None
+        address = _address(chain, address)
         limit = _int_param(request, "limit", 100, 1, MAX_LIMIT)
         offset = _int_param(request, "offset", 0, 0, 10**9)
         doc: dict[str, Any] = history.address_history(chain, address)
+        labels = visible_labels(Chain(chain), address, case_ids=_visible_case_ids(request))
+        doc["labels"] = [
+            {
+                "entity": x.entity,
+                "category": x.category,
+                "source": x.source,
+                "confidence": x.confidence,
+                "valid": x.valid,
+                "case": x.case_id,
+            }
+            for x in labels
+        ]
         movements = doc.pop("movements")
         doc["count"] = len(movements)
         doc["movements"] = movements[offset : offset + limit]
         return Response(s.AddressHistorySerializer(doc).data)
+
+
+class EntityView(APIView):
+    """Who an address belongs to: its cluster, direct and inherited labels, and the evidence.
+
+    Case-private labels show only to that case's members, also when they reach the address
+    through a shared cluster.
+    """
+
+    @extend_schema(
+        parameters=[
+            CHAIN,
+            OpenApiParameter("address", str, OpenApiParameter.PATH),
+            OpenApiParameter("limit", int, description=f"addresses and links (max {MAX_LIMIT})"),
+        ],
+        responses={200: s.EntitySerializer, 400: OpenApiResponse(description="bad input")},
+    )
+    def get(self, request: Request, chain: str, address: str) -> Response:
+        chain = _chain(chain)
+        address = _address(chain, address)
+        limit = _int_param(request, "limit", 100, 1, MAX_LIMIT)
+        doc = entity_view(Chain(chain), address, limit=limit, case_ids=_visible_case_ids(request))
+        return Response(s.EntitySerializer(doc).data)
 
 
 class TransactionView(APIView):

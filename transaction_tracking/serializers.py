@@ -458,13 +458,55 @@ class MovementSerializer(serializers.Serializer):
     counterparty = serializers.CharField(allow_null=True)
 
 
+class AddressLabelSerializer(serializers.Serializer):
+    entity = serializers.CharField()
+    category = serializers.CharField()
+    source = serializers.CharField()
+    confidence = serializers.IntegerField()
+    valid = serializers.BooleanField()
+    case = serializers.IntegerField(allow_null=True, help_text="null = shared label")
+
+
 class AddressHistorySerializer(serializers.Serializer):
     chain = serializers.CharField()
     address = serializers.CharField()
+    labels = AddressLabelSerializer(
+        many=True, help_text="direct labels you may see; the entities endpoint adds clusters"
+    )
     balances = BalanceSerializer(many=True)
     warnings = serializers.ListField(child=serializers.CharField())
     count = serializers.IntegerField()
     movements = MovementSerializer(many=True)
+
+
+class EntityLabelSerializer(serializers.Serializer):
+    address = serializers.CharField(help_text="the labeled address (a cluster member)")
+    entity = serializers.CharField()
+    category = serializers.CharField()
+    source = serializers.CharField()
+    confidence = serializers.IntegerField()
+    case_id = serializers.CharField(allow_null=True)
+    valid = serializers.BooleanField()
+    inherited = serializers.BooleanField(help_text="true when it comes through the cluster")
+    evidence = serializers.ListField(child=serializers.DictField(), help_text="links a..b")
+
+
+class ClusterLinkSerializer(serializers.Serializer):
+    a = serializers.CharField()
+    b = serializers.CharField()
+    heuristic = serializers.CharField()
+    confidence = serializers.IntegerField()
+    txs = serializers.ListField(child=serializers.CharField())
+
+
+class EntitySerializer(serializers.Serializer):
+    address = serializers.CharField()
+    cluster_id = serializers.IntegerField(allow_null=True)
+    size = serializers.IntegerField(help_text="addresses in the cluster")
+    addresses = serializers.ListField(child=serializers.CharField())
+    labels = EntityLabelSerializer(many=True)
+    links = ClusterLinkSerializer(many=True, help_text="heuristic links with their transactions")
+    conflicts = serializers.ListField(child=serializers.DictField())
 
 
 class StoredOutputSerializer(serializers.Serializer):

@@ -180,3 +180,74 @@ def test_account_balances_are_exact_and_ordered(world: World) -> None:
     assert tx["transfers"][0]["amount"] == str(big)
     assert c.get(f"{V1}/transactions/eth/0x{99:064x}/").status_code == 404
     assert c.get(f"{V1}/addresses/eth/{A}/?limit=0").status_code == 400
+
+
+X = "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"
+Y = "1dice8EMZmqKvrGE4Qc9bUFf9PX3xaYDp"
+Z = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"
+
+
+def _btc(h: str, inputs: list[TxInput], outputs: list[TxOutput], block: int) -> Transaction:
+    return Transaction(
+        chain=Chain.BTC,
+        hash=h * 64,
+        block_number=block,
+        block_hash=f"{block:064x}",
+        tx_index=0,
+        timestamp=1_600_000_000 + block,
+        inputs=inputs,
+        outputs=outputs,
+    )
+
+
+def test_private_labels_reach_only_their_case_members_even_through_a_cluster(world: World) -> None:
+    """X and Y co-spend (one owner); Y is a shared exchange label, X a label private to the case."""
+    from data_processing.attribution_store import run_clustering
+    from data_processing.label_store import store_labels
+    from fundtrace.attribution.labels import Category, Label
+
+    funding = [
+        _btc("1", [TxInput(0, None, None)], [TxOutput(0, 50, "pubkeyhash", X)], 1),
+        _btc("2", [TxInput(0, None, None)], [TxOutput(0, 70, "pubkeyhash", Y)], 2),
+    ]
+    spend = _btc(
+        "3",
+        [TxInput(0, "1" * 64, 0, 50, X), TxInput(1, "2" * 64, 0, 70, Y)],
+        [TxOutput(0, 110, "scripthash", Z)],
+        3,
+    )
+    for t in funding:
+        t.is_coinbase = True
+    store_batch(Batch(Chain.BTC, transactions=[*funding, spend]))
+    run_clustering(Chain.BTC)
+    store_labels(
+        [
+            Label(Chain.BTC, Y, "Binance", Category.EXCHANGE, "test-shared", 90),
+            Label(
+                Chain.BTC,
+                X,
+                "Suspect wallet",
+                Category.HACKER,
+                "test-private",
+                80,
+                case_id=str(world.case.pk),
+            ),
+        ]
+    )
+
+    def entities(user: object) -> set[tuple[str, bool]]:
+        r = world.client(user).get(f"{V1}/entities/btc/{X}/")
+        assert r.status_code == 200, r.content
+        doc = r.json()
+        assert doc["size"] == 2 and set(doc["addresses"]) == {X, Y}
+        return {(x["entity"], x["inherited"]) for x in doc["labels"]}
+
+    assert entities(world.viewer) == {("Suspect wallet", False), ("Binance", True)}
+    assert entities(world.admin) == {("Suspect wallet", False), ("Binance", True)}
+    assert entities(world.outsider) == {("Binance", True)}
+    direct = world.client(world.outsider).get(f"{V1}/addresses/btc/{X}/").json()["labels"]
+    assert direct == []
+    mine = world.client(world.viewer).get(f"{V1}/addresses/btc/{X}/").json()["labels"]
+    assert [(x["entity"], x["case"]) for x in mine] == [("Suspect wallet", world.case.pk)]
+    assert world.client(None).get(f"{V1}/entities/btc/{X}/").status_code in (401, 403)
+    assert world.client(world.viewer).get(f"{V1}/entities/btc/not-an-address/").status_code == 400
