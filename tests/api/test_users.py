@@ -126,3 +126,28 @@ def test_login_is_throttled_against_password_guessing(world: World, settings: An
     ]
     assert codes[:10] == [400] * 10
     assert codes[10:] == [429, 429]
+
+
+@pytest.mark.parametrize("form", ["/accounts/login/", "/api-auth/login/", "/admin/login/"])
+def test_password_forms_share_one_throttle(world: World, form: str) -> None:
+    """Ten guesses per window from one client across every sign-in form, then 429."""
+    from django.test import Client
+
+    c = Client()
+    forms = ["/accounts/login/", "/api-auth/login/", "/admin/login/"]
+    codes = [
+        c.post(forms[i % 3], {"username": "olga", "password": f"guess{i}"}).status_code
+        for i in range(10)
+    ]
+    assert 429 not in codes and set(codes) == {200}  # the form again, with its error
+    blocked = c.post(form, {"username": world.viewer.username, "password": "pw"})
+    assert blocked.status_code == 429 and blocked["Retry-After"] == "60"
+    assert c.get(form).status_code in (200, 302)  # reading the form is not an attempt
+
+
+def test_login_rate_setting_is_validated() -> None:
+    from user_management.login_throttle import parse_rate
+
+    assert parse_rate("10/min") == (10, 60) and parse_rate("100/hour") == (100, 3600)
+    with pytest.raises(ValueError, match="login rate"):
+        parse_rate("ten/min")
