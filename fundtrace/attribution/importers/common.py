@@ -8,8 +8,10 @@ addresses*; those rows are then dropped and reported, every other kind of error 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fundtrace.attribution.labels import Label
 from fundtrace.core.addresses import InvalidAddress, normalize_address
@@ -58,6 +60,16 @@ class LabelCollector:
     def error(self, message: str, *, record: int | str | None, field: str | None) -> None:
         self._errors.append(ParseError(message, source=self.source, record=record, field=field))
         self._fatal = True
+
+    NOT_JSON = object()
+
+    def read_json(self, path: Path) -> object:
+        """The file's JSON document, or :attr:`NOT_JSON` after recording where it broke."""
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            self.error(f"not valid JSON: {exc.msg}", record=f"line {exc.lineno}", field=None)
+            return self.NOT_JSON
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1

@@ -19,7 +19,6 @@ Etherscan data is a scrape of a trusted provider, hence confidence 50 (GraphSens
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 from fundtrace.attribution.importers.common import ImportResult, LabelCollector
@@ -119,10 +118,8 @@ def read_etherscan_combined(
     """``include_unmapped`` also keeps named entries whose slugs all lack a mapping (as OTHER)."""
     path = Path(path)
     col = LabelCollector(str(path), skip_invalid=skip_invalid)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        col.error(f"not valid JSON: {exc.msg}", record=f"line {exc.lineno}", field=None)
+    data = col.read_json(path)
+    if data is col.NOT_JSON:
         return col.finish()
     if not isinstance(data, dict):
         col.error("expected an object keyed by address", record=None, field=None)
@@ -188,10 +185,8 @@ def read_dawsbot_accounts(
     if category is None:
         col.error(f"label {slug!r} has no category mapping; pass slug=", record=None, field="slug")
         return col.finish()
-    try:
-        items = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        col.error(f"not valid JSON: {exc.msg}", record=f"line {exc.lineno}", field=None)
+    items = col.read_json(path)
+    if items is col.NOT_JSON:
         return col.finish()
     for i, item in enumerate(items if isinstance(items, list) else []):
         col.rows += 1
@@ -278,10 +273,8 @@ def read_mew_darklist(
 ) -> ImportResult:
     path = Path(path)
     col = LabelCollector(str(path), skip_invalid=skip_invalid)
-    try:
-        items = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        col.error(f"not valid JSON: {exc.msg}", record=f"line {exc.lineno}", field=None)
+    items = col.read_json(path)
+    if items is col.NOT_JSON:
         return col.finish()
     for i, item in enumerate(items if isinstance(items, list) else []):
         col.rows += 1

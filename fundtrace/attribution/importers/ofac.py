@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bz2
 import csv
-import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -228,10 +227,8 @@ def read_ofac(
         return col.finish()
     entity = f"OFAC SDN ({ticker} list)"
     if name.endswith(".json"):
-        try:
-            items = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            col.error(f"not valid JSON: {exc.msg}", record=f"line {exc.lineno}", field=None)
+        items = col.read_json(path)
+        if items is col.NOT_JSON:
             return col.finish()
         if not isinstance(items, list):
             col.error("expected a JSON array of address strings", record=None, field=None)
