@@ -158,60 +158,72 @@ def address_history(chain: str, address: str) -> dict[str, Any]:
     }
 
 
+def iso_time(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _amount(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
 def stored_transaction(chain: str, tx_hash: str) -> dict[str, Any] | None:
+    """One stored transaction as the CLI (``fundtrace show tx``) and the API both print it.
+
+    Bitcoin keeps its inputs and outputs (which output paid which); accounts their transfers.
+    Amounts are decimal strings of base units, addresses in the chain's canonical form.
+    """
     tx = BlockchainTransaction.objects.filter(
         blockchain_network=chain, transaction_hash=tx_hash
     ).first()
     if tx is None:
         return None
-    outputs = []
-    for o in tx.outputs.order_by("index").select_related("spent_by"):
-        spender = getattr(o, "spent_by", None)
-        outputs.append(
-            {
-                "index": o.index,
-                "value": o.value,
-                "address": o.address,
-                "script_type": o.script_type,
-                "spent_by": f"{spender.txid}:{spender.index}" if spender is not None else None,
-            }
-        )
-    inputs = [
-        {
-            "index": i.index,
-            "spent_txid": i.spent_txid,
-            "spent_vout": i.spent_vout,
-            "value": i.value,
-            "address": i.address,
-        }
-        for i in tx.inputs.order_by("index")
-    ]
-    transfers = [
-        {
-            "kind": t.kind,
-            "index": t.index,
-            "asset": t.asset,
-            "from_address": t.from_address,
-            "to_address": t.to_address,
-            "amount": t.amount,
-            "trace_address": t.trace_address,
-        }
-        for t in tx.transfers.order_by("kind", "index")
-    ]
-    return {
+    doc: dict[str, Any] = {
         "chain": chain,
         "hash": tx.transaction_hash,
         "block_number": tx.block_number,
         "block_hash": tx.block_hash,
         "tx_index": tx.tx_index,
-        "timestamp": tx.timestamp,
-        "from_address": tx.from_address,
-        "to_address": tx.to_address,
-        "amount": tx.amount,
-        "fee": tx.fee,
-        "success": tx.success,
-        "is_coinbase": tx.is_coinbase,
-        "inputs": inputs,
-        "outputs": outputs,
-        "transfers": transfers,
+        "timestamp": iso_time(tx.timestamp),
+        "fee": _amount(tx.fee),
+        "status": "success" if tx.success else "failed",
     }
+    if chain == "btc":
+        doc["is_coinbase"] = tx.is_coinbase
+        doc["inputs"] = [
+            {
+                "index": i.index,
+                "txid": i.spent_txid,
+                "vout": i.spent_vout,
+                "address": i.address,
+                "value": _amount(i.value),
+            }
+            for i in tx.inputs.order_by("index")
+        ]
+        doc["outputs"] = []
+        for o in tx.outputs.order_by("index").select_related("spent_by"):
+            spender = getattr(o, "spent_by", None)
+            doc["outputs"].append(
+                {
+                    "index": o.index,
+                    "address": o.address,
+                    "value": str(o.value),
+                    "script_type": o.script_type,
+                    "spent_by": f"{spender.txid}:{spender.index}" if spender else None,
+                }
+            )
+    else:
+        doc["from"] = tx.from_address
+        doc["to"] = tx.to_address
+        doc["transfers"] = [
+            {
+                "index": t.index,
+                "kind": t.kind,
+                "asset": t.asset,
+                "from": t.from_address,
+                "to": t.to_address,
+                "amount": str(t.amount),
+                "trace_address": t.trace_address,
+            }
+            for t in tx.transfers.order_by("kind", "index")
+        ]
+    return doc

@@ -10,17 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from data_collection import models as m
-from data_collection.history import address_history
+from data_collection.history import address_history, iso_time, stored_transaction
 from fundtrace.core.errors import FundtraceError
 from fundtrace.core.model import NATIVE, Chain
 
 
 class NotStored(FundtraceError):
     """The thing asked for is not in the database (it may exist on chain)."""
-
-
-def _ts(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def canonical_address(chain: Chain, address: str) -> str:
@@ -38,56 +34,9 @@ def canonical_hash(chain: Chain, tx_hash: str) -> str:
 
 def transaction_document(chain: Chain, tx_hash: str) -> dict[str, Any]:
     tx_hash = canonical_hash(chain, tx_hash)
-    try:
-        tx = m.BlockchainTransaction.objects.get(
-            blockchain_network=chain.value, transaction_hash=tx_hash
-        )
-    except m.BlockchainTransaction.DoesNotExist:
-        raise NotStored(f"transaction {tx_hash} is not stored for chain {chain}") from None
-    doc: dict[str, Any] = {
-        "chain": chain.value,
-        "hash": tx.transaction_hash,
-        "block_number": tx.block_number,
-        "block_hash": tx.block_hash,
-        "tx_index": tx.tx_index,
-        "timestamp": _ts(tx.timestamp),
-        "fee": None if tx.fee is None else str(tx.fee),
-        "status": "success" if tx.success else "failed",
-    }
-    if chain.is_utxo:
-        doc["is_coinbase"] = tx.is_coinbase
-        doc["inputs"] = [
-            {
-                "txid": i.spent_txid,
-                "vout": i.spent_vout,
-                "address": i.address,
-                "value": None if i.value is None else str(i.value),
-            }
-            for i in tx.inputs.order_by("index")
-        ]
-        doc["outputs"] = [
-            {
-                "index": o.index,
-                "address": o.address,
-                "value": str(o.value),
-                "script_type": o.script_type,
-            }
-            for o in tx.outputs.order_by("index")
-        ]
-    else:
-        doc["from"] = tx.from_address
-        doc["to"] = tx.to_address
-        doc["transfers"] = [
-            {
-                "index": t.index,
-                "kind": t.kind,
-                "asset": t.asset,
-                "from": t.from_address,
-                "to": t.to_address,
-                "amount": str(t.amount),
-            }
-            for t in tx.transfers.order_by("kind", "index")
-        ]
+    doc = stored_transaction(chain.value, tx_hash)
+    if doc is None:
+        raise NotStored(f"transaction {tx_hash} is not stored for chain {chain}")
     return doc
 
 
@@ -126,7 +75,7 @@ def address_document(chain: Chain, address: str, *, limit: int | None = 1000) ->
             {
                 "tx": mv["tx"],
                 "block_number": mv["block"],
-                "timestamp": _ts(mv["timestamp"]),
+                "timestamp": iso_time(mv["timestamp"]),
                 "direction": mv["direction"],
                 "asset": mv["asset"],
                 "amount": str(mv["amount"]),

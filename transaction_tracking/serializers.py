@@ -509,48 +509,58 @@ class EntitySerializer(serializers.Serializer):
     conflicts = serializers.ListField(child=serializers.DictField())
 
 
+class _RenamedFields(serializers.Serializer):
+    """Serializer whose JSON keys include Python keywords (``from``): ``from_`` is ``from``."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {k.rstrip("_"): f for k, f in super().get_fields().items()}
+
+
 class StoredOutputSerializer(serializers.Serializer):
     index = serializers.IntegerField()
-    value = AmountField()
     address = serializers.CharField(allow_null=True)
+    value = AmountField()
     script_type = serializers.CharField()
     spent_by = serializers.CharField(allow_null=True, help_text="txid:input index")
 
 
 class StoredInputSerializer(serializers.Serializer):
     index = serializers.IntegerField()
-    spent_txid = serializers.CharField(allow_null=True)
-    spent_vout = serializers.IntegerField(allow_null=True)
-    value = AmountField(allow_null=True)
+    txid = serializers.CharField(
+        allow_null=True, help_text="the spent output's tx (null: coinbase)"
+    )
+    vout = serializers.IntegerField(allow_null=True)
     address = serializers.CharField(allow_null=True)
+    value = AmountField(allow_null=True, help_text="null until the funding tx is stored")
 
 
-class StoredTransferSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+class StoredTransferSerializer(_RenamedFields):
     index = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["native", "token", "internal"])
     asset = serializers.CharField()
-    from_address = serializers.CharField(allow_null=True)
-    to_address = serializers.CharField(allow_null=True)
+    from_ = serializers.CharField(allow_null=True)
+    to = serializers.CharField(allow_null=True)
     amount = AmountField()
     trace_address = serializers.CharField(allow_null=True)
 
 
-class StoredTransactionSerializer(serializers.Serializer):
+class StoredTransactionSerializer(_RenamedFields):
+    """Bitcoin carries is_coinbase/inputs/outputs; Ethereum and Solana from/to/transfers."""
+
     chain = serializers.CharField()
     hash = serializers.CharField()
     block_number = serializers.IntegerField(allow_null=True)
     block_hash = serializers.CharField(allow_null=True)
     tx_index = serializers.IntegerField(allow_null=True)
     timestamp = serializers.DateTimeField(allow_null=True)
-    from_address = serializers.CharField(allow_null=True)
-    to_address = serializers.CharField(allow_null=True)
-    amount = AmountField(allow_null=True)
     fee = AmountField(allow_null=True)
-    success = serializers.BooleanField()
-    is_coinbase = serializers.BooleanField()
-    inputs = StoredInputSerializer(many=True)
-    outputs = StoredOutputSerializer(many=True)
-    transfers = StoredTransferSerializer(many=True)
+    status = serializers.ChoiceField(choices=["success", "failed"])
+    is_coinbase = serializers.BooleanField(required=False)
+    inputs = StoredInputSerializer(many=True, required=False)
+    outputs = StoredOutputSerializer(many=True, required=False)
+    from_ = serializers.CharField(allow_null=True, required=False)
+    to = serializers.CharField(allow_null=True, required=False)
+    transfers = StoredTransferSerializer(many=True, required=False)
 
 
 class ExportSerializer(serializers.Serializer):
