@@ -17,7 +17,7 @@ from data_collection.models import BlockchainTransaction, Transfer, TxInput, TxO
 
 
 def _sort_key(m: dict[str, Any]) -> tuple:
-    block = m["block"] if m["block"] is not None else 2**63
+    block = m["block_number"] if m["block_number"] is not None else 2**63
     return (block, m["_txi"] if m["_txi"] is not None else 2**31, m["tx"], m["_order"])
 
 
@@ -37,7 +37,7 @@ def address_history(chain: str, address: str) -> dict[str, Any]:
             movements.append(
                 {
                     "tx": o.txid,
-                    "block": o.transaction.block_number,
+                    "block_number": o.transaction.block_number,
                     "timestamp": o.transaction.timestamp,
                     "direction": "in",
                     "kind": "output",
@@ -67,7 +67,7 @@ def address_history(chain: str, address: str) -> dict[str, Any]:
             movements.append(
                 {
                     "tx": i.txid,
-                    "block": i.transaction.block_number,
+                    "block_number": i.transaction.block_number,
                     "timestamp": i.transaction.timestamp,
                     "direction": "out",
                     "kind": "input",
@@ -95,7 +95,7 @@ def address_history(chain: str, address: str) -> dict[str, Any]:
                 movements.append(
                     {
                         "tx": t.tx_hash,
-                        "block": t.block_number,
+                        "block_number": t.block_number,
                         "timestamp": t.timestamp,
                         "direction": direction,
                         "kind": t.kind,
@@ -117,7 +117,7 @@ def address_history(chain: str, address: str) -> dict[str, Any]:
             movements.append(
                 {
                     "tx": tx.transaction_hash,
-                    "block": tx.block_number,
+                    "block_number": tx.block_number,
                     "timestamp": tx.timestamp,
                     "direction": "fee",
                     "kind": "fee",

@@ -40,16 +40,28 @@ def transaction_document(chain: Chain, tx_hash: str) -> dict[str, Any]:
     return doc
 
 
-def address_document(chain: Chain, address: str, *, limit: int | None = 1000) -> dict[str, Any]:
+def address_document(
+    chain: Chain,
+    address: str,
+    *,
+    offset: int = 0,
+    limit: int | None = 1000,
+    must_exist: bool = True,
+) -> dict[str, Any]:
     """Movements in and out of ``address`` in chain order, and its balance per asset.
 
-    The CLI's view of ``history.address_history`` (the API's): amounts as decimal strings and
-    each balance with its asset's decimals.
+    One document for ``fundtrace show address`` and the API: exact amounts as decimal strings,
+    each balance with its asset's decimals, ``count`` movements in all of which
+    ``movements`` holds the page ``offset``..``offset + limit``.
     """
     address = canonical_address(chain, address)
     doc = address_history(chain.value, address)
     moves = doc["movements"]
-    if not moves and not m.Address.objects.filter(chain=chain.value, address=address).exists():
+    if (
+        must_exist
+        and not moves
+        and not m.Address.objects.filter(chain=chain.value, address=address).exists()
+    ):
         raise NotStored(f"address {address} has no stored movements on chain {chain}")
     assets = [b["asset"] for b in doc["balances"]]
     decimals = dict(
@@ -58,7 +70,7 @@ def address_document(chain: Chain, address: str, *, limit: int | None = 1000) ->
         )
     )
     decimals.setdefault(NATIVE, chain.native_decimals)
-    shown = moves if limit is None else moves[:limit]
+    page = moves[offset:] if limit is None else moves[offset : offset + limit]
     return {
         "chain": chain.value,
         "address": address,
@@ -66,24 +78,13 @@ def address_document(chain: Chain, address: str, *, limit: int | None = 1000) ->
             {
                 "asset": b["asset"],
                 "decimals": decimals.get(b["asset"]),
-                "balance": str(b["balance"]),
+                **{k: str(b[k]) for k in ("received", "sent", "fees", "balance")},
             }
             for b in doc["balances"]
         ],
-        "movement_count": len(moves),
+        "count": len(moves),
         "movements": [
-            {
-                "tx": mv["tx"],
-                "block_number": mv["block"],
-                "timestamp": iso_time(mv["timestamp"]),
-                "direction": mv["direction"],
-                "asset": mv["asset"],
-                "amount": str(mv["amount"]),
-                "counterparty": mv["counterparty"],
-                "index": mv["index"],
-                "kind": mv["kind"],
-            }
-            for mv in shown
+            dict(mv, timestamp=iso_time(mv["timestamp"]), amount=str(mv["amount"])) for mv in page
         ],
         "warnings": doc["warnings"],
     }

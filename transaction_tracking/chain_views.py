@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from data_collection import history
+from data_collection.queries import address_document
 from data_processing.attribution_store import entity_view
 from data_processing.label_store import visible_labels
 from fundtrace.core.model import Chain
@@ -69,7 +70,9 @@ class AddressHistoryView(APIView):
         address = _address(chain, address)
         limit = _int_param(request, "limit", 100, 1, MAX_LIMIT)
         offset = _int_param(request, "offset", 0, 0, 10**9)
-        doc: dict[str, Any] = history.address_history(chain, address)
+        doc: dict[str, Any] = address_document(
+            Chain(chain), address, offset=offset, limit=limit, must_exist=False
+        )
         labels = visible_labels(Chain(chain), address, case_ids=_visible_case_ids(request))
         doc["labels"] = [
             {
@@ -82,9 +85,6 @@ class AddressHistoryView(APIView):
             }
             for x in labels
         ]
-        movements = doc.pop("movements")
-        doc["count"] = len(movements)
-        doc["movements"] = movements[offset : offset + limit]
         return Response(s.AddressHistorySerializer(doc).data)
 
 

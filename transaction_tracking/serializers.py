@@ -440,6 +440,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
 class BalanceSerializer(serializers.Serializer):
     asset = serializers.CharField()
+    decimals = serializers.IntegerField(allow_null=True, help_text="null: token not described")
     received = AmountField()
     sent = AmountField()
     fees = AmountField()
@@ -448,7 +449,7 @@ class BalanceSerializer(serializers.Serializer):
 
 class MovementSerializer(serializers.Serializer):
     tx = serializers.CharField()
-    block = serializers.IntegerField(allow_null=True)
+    block_number = serializers.IntegerField(allow_null=True)
     timestamp = serializers.DateTimeField(allow_null=True)
     direction = serializers.ChoiceField(choices=["in", "out", "fee"])
     kind = serializers.CharField()

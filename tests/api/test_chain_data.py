@@ -87,6 +87,7 @@ def test_genesis_block_figures_from_provenance(world: World) -> None:
     assert doc["balances"] == [
         {
             "asset": "native",
+            "decimals": 8,
             "received": "5000000000",
             "sent": "0",
             "fees": "0",
@@ -97,7 +98,7 @@ def test_genesis_block_figures_from_provenance(world: World) -> None:
     assert doc["movements"][0]["tx"] == (
         "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b"
     )
-    assert doc["movements"][0]["block"] == 0
+    assert doc["movements"][0]["block_number"] == 0
     tx = c.get(
         f"{V1}/transactions/btc/0e3e2357e806b6cdb1f70b54c3a3a17b6714ee1f0e68bebb44a74b1efd512098/"
     ).json()
@@ -157,6 +158,7 @@ def test_account_balances_are_exact_and_ordered(world: World) -> None:
     assert doc["balances"] == [
         {
             "asset": "native",
+            "decimals": 18,
             "received": str(10 * ETH),
             "sent": str(3 * ETH),
             "fees": str(2 * fee),
@@ -164,6 +166,7 @@ def test_account_balances_are_exact_and_ordered(world: World) -> None:
         },
         {
             "asset": TOKEN,
+            "decimals": None,
             "received": str(big),
             "sent": "200",
             "fees": "0",
@@ -171,10 +174,10 @@ def test_account_balances_are_exact_and_ordered(world: World) -> None:
         },
     ]
     assert doc["warnings"] == []
-    kinds = [(m["block"], m["direction"]) for m in doc["movements"]]
+    kinds = [(m["block_number"], m["direction"]) for m in doc["movements"]]
     assert kinds == [(10, "in"), (11, "fee"), (11, "out"), (12, "in"), (13, "fee"), (13, "out")]
     page = c.get(f"{V1}/addresses/eth/{A}/?limit=2&offset=4").json()
-    assert page["count"] == 6 and [m["block"] for m in page["movements"]] == [13, 13]
+    assert page["count"] == 6 and [m["block_number"] for m in page["movements"]] == [13, 13]
     # C only received; B sent more than the stored data shows it ever had
     b = c.get(f"{V1}/addresses/eth/{B}/").json()
     assert b["balances"][0]["balance"] == str(-(10 * ETH) - 2 * fee)

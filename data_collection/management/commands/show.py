@@ -98,7 +98,7 @@ def _address_table(doc: dict[str, Any]) -> str:
             [[b["asset"], b["decimals"], b["balance"]] for b in doc["balances"]],
         )
     )
-    out += ["", f"movements ({doc['movement_count']}):"]
+    out += ["", f"movements ({doc['count']}):"]
     out.append(
         _rows(
             ["block", "tx", "direction", "asset", "amount", "counterparty"],
