@@ -243,13 +243,18 @@ def mixer_deposit(w: World, user: str, denom: int) -> EthTx:
     return EthTx(user, w.mixers[denom], denom, w.rng.randint(880_000, 1_000_000), "0xb214faa5")
 
 
-def mixer_withdraw(w: World, relayer: str, denom: int, to: str) -> EthTx:
-    fee = denom // 50
+def mixer_withdraw(
+    w: World, relayer: str, denom: int, to: str, *, gas_price: int | None = None
+) -> EthTx:
+    """A relayed withdrawal; given the highest gas price it may pay, the relayer's fee covers
+    the gas as real relayers quote it (else a relayer running many small withdrawals drains)."""
+    gas = w.rng.randint(300_000, 360_000)
+    fee = denom // 50 if gas_price is None else min(denom // 2, gas * gas_price + denom // 1000)
     return EthTx(
         relayer,
         w.mixers[denom],
         0,
-        w.rng.randint(300_000, 360_000),
+        gas,
         "0x21a0adb6",
         frames=[
             Frame((0,), w.mixers[denom], to, denom - fee),
@@ -574,7 +579,7 @@ class Background:
                 d = rng.choice(list(w.mixers))
                 if self.mixed[d] >= d:
                     self.mixed[d] -= d
-                    return mixer_withdraw(w, self.relayer, d, self._new())
+                    return mixer_withdraw(w, self.relayer, d, self._new(), gas_price=price)
             to = self._new() if rng.random() < 0.45 else self._user()
             if rng.random() < 0.15:
                 to = w.hot[rng.choice(EXCHANGES)]
