@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "user_management",
     "data_collection",
     "data_processing",
@@ -148,6 +149,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "fundtrace API",
     "DESCRIPTION": "Trace stolen funds on Bitcoin, Ethereum and Solana.",
     "VERSION": "1",
+    # Swagger UI and ReDoc from the installed sidecar package: the docs work with no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Security headers that do not break the embedded http://127.0.0.1 default; a deployment behind

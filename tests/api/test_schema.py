@@ -130,3 +130,17 @@ def test_schemathesis_finds_no_server_errors(world: World, keep_db_connection: N
     assert checked >= 30
     assert failures == []
     assert statuses[2] > 100 and statuses[4] > 100  # both accepted and refused input was sent
+
+
+def test_api_docs_load_nothing_from_the_internet(world: World) -> None:
+    """The demo runs offline: Swagger UI must come from the installed sidecar, not a CDN."""
+    import re
+
+    from django.test import Client
+
+    c = Client()
+    c.force_login(world.viewer)
+    page = c.get("/api/docs/").content.decode()
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)""", page)
+    assert any("drf_spectacular_sidecar" in u for u in urls), urls
+    assert not [u for u in urls if u.startswith(("http://", "https://", "//"))], urls

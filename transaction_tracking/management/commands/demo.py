@@ -44,7 +44,8 @@ class Command(FundtraceCommand):
                 f"demo investigator: user '{DEMO_USER}' (password shown on first run)"
             )
         self.stderr.write(
-            f"case: http://{host}/api/v1/cases/{state.case_id}/  (API docs /api/docs/)"
+            f"case: http://{host}/cases/{state.case_id}/  "
+            f"(JSON /api/v1/cases/{state.case_id}/, API docs /api/docs/)"
         )
         if options["no_serve"]:
             return
