@@ -11,14 +11,17 @@ bare RPC results (one block or receipt per line). Each side decodes the JSON its
   EthReceiptMapper.json_dict_to_receipt (maps the logs) and
   EthTokenTransferExtractor.extract_transfer_from_log per log; no export to dicts/CSV.
 
-Usage: .venv/bin/python bench/eth_parse_bench.py [--txs N] [--etl-python PATH]
-Prints ``chain=eth records_per_s=X`` (and the ethereum-etl figure when available).
+Usage: .venv/bin/python bench/eth_parse_bench.py [--txs N] [--etl-python PATH] [--repeat R]
+Prints ``chain=eth records_per_s=X`` (and the ethereum-etl figure when available): medians of R
+runs of each side, by wall clock and by the process's CPU time. On a machine shared with other
+work the CPU-time ratio is the steadier one (wall time there includes waiting for a core).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,7 +45,7 @@ from ethereumetl.mappers.receipt_mapper import EthReceiptMapper
 from ethereumetl.service.token_transfer_extractor import EthTokenTransferExtractor
 bm, rm, te = EthBlockMapper(), EthReceiptMapper(), EthTokenTransferExtractor()
 lines = open(sys.argv[1]).read().splitlines()
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 n_tx = n_tt = 0
 for line in lines:
     obj = json.loads(line)
@@ -54,8 +57,9 @@ for line in lines:
         for log in r.logs:
             if te.extract_transfer_from_log(log) is not None:
                 n_tt += 1
-dt = time.perf_counter() - t0
-print(json.dumps({"seconds": dt, "records": len(lines), "txs": n_tx, "token_transfers": n_tt}))
+dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps({"seconds": dt, "cpu": cpu, "records": len(lines), "txs": n_tx,
+                  "token_transfers": n_tt}))
 """
 
 
@@ -103,32 +107,41 @@ def build_input(n_txs: int, out: Path) -> int:
 def run_fundtrace(path: Path) -> dict:
     data = path.read_bytes()
     lines = data.splitlines()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     batch = rpc.parse_rpc_bytes(data)  # what the importer runs on a JSON-lines file
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     tokens = sum(1 for t in batch.transactions for x in t.transfers if x.kind == "token")
     return {
         "seconds": dt,
+        "cpu": cpu,
         "records": len(lines),
         "txs": len(batch.transactions),
         "token_transfers": tokens,
     }
 
 
+def _median(runs: list[dict]) -> dict:
+    out = dict(runs[0])
+    out["seconds"] = statistics.median(r["seconds"] for r in runs)
+    out["cpu"] = statistics.median(r["cpu"] for r in runs)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--txs", type=int, default=100_000)
     ap.add_argument("--etl-python", default="/tmp/etlvenv/bin/python")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per side; medians are shown")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "eth_rpc.jsonl"
         n = build_input(args.txs, data)
-        ours = run_fundtrace(data)
+        ours = _median([run_fundtrace(data) for _ in range(args.repeat)])
         rate = ours["records"] / ours["seconds"]
         print(
             f"chain=eth records_per_s={rate:.0f} txs_per_s={ours['txs'] / ours['seconds']:.0f} "
             f"records={n} txs={ours['txs']} token_transfers={ours['token_transfers']} "
-            f"seconds={ours['seconds']:.2f}"
+            f"seconds={ours['seconds']:.2f} cpu_seconds={ours['cpu']:.2f}"
         )
         etl_py = Path(args.etl_python)
         if not etl_py.exists():
@@ -136,18 +149,22 @@ def main() -> None:
             return
         script = Path(tmp) / "etl_side.py"
         script.write_text(ETL_SIDE)
-        proc = subprocess.run(
-            [str(etl_py), str(script), str(data)], capture_output=True, text=True, check=False
-        )
-        if proc.returncode != 0:
-            print(f"ethereum-etl: failed: {proc.stderr.strip().splitlines()[-1:]}")
-            return
-        theirs = json.loads(proc.stdout.strip().splitlines()[-1])
+        runs = []
+        for _ in range(args.repeat):
+            proc = subprocess.run(
+                [str(etl_py), str(script), str(data)], capture_output=True, text=True, check=False
+            )
+            if proc.returncode != 0:
+                print(f"ethereum-etl: failed: {proc.stderr.strip().splitlines()[-1:]}")
+                return
+            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        theirs = _median(runs)
         their_rate = theirs["records"] / theirs["seconds"]
         print(
             f"chain=eth impl=ethereum-etl records_per_s={their_rate:.0f} txs={theirs['txs']} "
             f"token_transfers={theirs['token_transfers']} seconds={theirs['seconds']:.2f} "
-            f"ratio={rate / their_rate:.2f}"
+            f"cpu_seconds={theirs['cpu']:.2f} ratio={rate / their_rate:.2f} "
+            f"cpu_ratio={theirs['cpu'] / ours['cpu']:.2f}"
         )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from fundtrace.chains.eth import fields
 from fundtrace.chains.eth.build import build_transaction
 from fundtrace.chains.eth.records import Frame, ReceiptRecord, TxParts
+from fundtrace.chains.eth.rpc_bulk import bulk_batch
 from fundtrace.chains.eth.rpc_decode import gc_paused, records_from_bytes
 from fundtrace.chains.eth.rpc_records import parse_block, parse_log, parse_receipt, parse_tx
 from fundtrace.chains.eth.traces import SKIP_REWARD, frames_from_geth, group_parity_traces
@@ -533,19 +534,31 @@ def assemble_records(records: Iterable[tuple[str, object]], *, source: str | Non
 def parse_rpc_bytes(data: bytes, *, source: str | None = None) -> Batch:
     """A batch from the bytes of one file of raw node responses (one document or JSON lines).
 
-    Same result as ``assemble_records(load_json_records(path))``; full blocks and receipts take
-    the typed decoder in ``rpc_decode``, which is several times faster on bulk imports.
+    Same result as ``assemble_records(load_json_records(path))``. Files of only full blocks and
+    their receipts (the bulk import) take ``rpc_bulk``; other full blocks and receipts take the
+    typed decoder in ``rpc_decode``; both are several times faster than dicts.
     """
     with gc_paused():
+        batch = bulk_batch([data])
+        if batch is not None:
+            return batch
         return assemble_records(records_from_bytes(data, source=source), source=source)
 
 
 def parse_rpc_files(paths: Iterable[str | Path]) -> Batch:
     """One batch from files of raw node responses, joined across files."""
-    records: list[tuple[str, object]] = []
-    names = []
+    names = [str(p) for p in paths]
     with gc_paused():
-        for p in paths:
-            records.extend(records_from_bytes(Path(p).read_bytes(), source=str(p)))
-            names.append(str(p))
-        return assemble_records(records, source=", ".join(names) if len(names) == 1 else None)
+        try:
+            contents: list[bytes] | None = [Path(p).read_bytes() for p in names]
+        except OSError:
+            contents = None  # raised below, after the errors of the files before it
+        if contents is not None:
+            batch = bulk_batch(contents)
+            if batch is not None:
+                return batch
+        records: list[tuple[str, object]] = []
+        for i, name in enumerate(names):
+            data = contents[i] if contents is not None else Path(name).read_bytes()
+            records.extend(records_from_bytes(data, source=name))
+        return assemble_records(records, source=names[0] if len(names) == 1 else None)
