@@ -7,13 +7,26 @@ joined across files (Ethereum blocks with their receipts and traces, ETL directo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from fundtrace.core.bulk import gc_paused
 from fundtrace.core.errors import ParseError
 from fundtrace.core.model import Batch, Chain
-from fundtrace.ingest.readers import iter_documents, iter_results
+from fundtrace.ingest.readers import (
+    document_results,
+    documents_of_text,
+    iter_documents,
+    iter_results,
+    load_line,
+    read_bytes,
+    text_of_bytes,
+)
+
+if TYPE_CHECKING:
+    from fundtrace.chains.btc.network import Network
 
 FORMATS: dict[Chain, tuple[str, ...]] = {
     Chain.BTC: ("bitcoin-etl", "rpc", "esplora"),
@@ -55,7 +68,7 @@ def _expand(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def _btc(fmt: str, paths: Sequence[str | Path], network_name: str) -> Iterator[tuple[str, Batch]]:
-    from fundtrace.chains.btc import esplora, etl, shapes
+    from fundtrace.chains.btc import esplora, etl
     from fundtrace.chains.btc.network import network_by_name
 
     network = network_by_name(network_name)
@@ -67,42 +80,127 @@ def _btc(fmt: str, paths: Sequence[str | Path], network_name: str) -> Iterator[t
                 records.extend(doc if isinstance(doc, list) else [doc])
             yield source, etl.parse_etl_records(records, network=network, source=source)
             continue
+        if fmt == "rpc":
+            yield source, parse_btc_rpc_bytes(read_bytes(path), source=source, network=network)
+            continue
         batch = Batch(Chain.BTC)
         for record, result in iter_results(path):
-            items = result if isinstance(result, list) else [result]
-            if fmt == "esplora":
-                if isinstance(result, list):
-                    batch.extend(
-                        esplora.parse_esplora_txs(
-                            result, network=network, source=source, record=record
-                        )
-                    )
-                elif isinstance(result, dict) and "chain_stats" in result and "txid" not in result:
-                    batch.skip("esplora_address_summary")  # /address/:a totals, no transactions
-                else:
-                    batch.extend(
-                        esplora.esplora_tx_batch(
-                            result, network=network, source=source, record=record
-                        )
-                    )
-                continue
-            for i, item in enumerate(items):
-                where = record if len(items) == 1 else f"{record}[{i}]"
-                kind = shapes.classify(item)
-                if kind is None:
-                    if isinstance(item, str):  # getblockhash answers: nothing to store
-                        batch.skip("btc_block_hash")
-                        continue
-                    raise ParseError(
-                        "not a Bitcoin Core getblock (verbosity 2/3), getrawtransaction or "
-                        "bitcoin-etl record",
-                        source=source,
-                        record=where,
-                    )
+            if isinstance(result, list):
                 batch.extend(
-                    shapes.parse_record(kind, item, network=network, source=source, record=where)
+                    esplora.parse_esplora_txs(result, network=network, source=source, record=record)
+                )
+            elif isinstance(result, dict) and "chain_stats" in result and "txid" not in result:
+                batch.skip("esplora_address_summary")  # /address/:a totals, no transactions
+            else:
+                batch.extend(
+                    esplora.esplora_tx_batch(result, network=network, source=source, record=record)
                 )
         yield source, batch
+
+
+def parse_btc_rpc_bytes(
+    data: bytes, *, source: str | None = None, network: Network | None = None
+) -> Batch:
+    """The batch ``fundtrace import --chain btc --format rpc`` makes of one file's bytes.
+
+    The file holds one JSON document, a JSON array of them, or JSON lines (see ``readers``);
+    Bitcoin Core ``getblock`` documents in the common shape take the typed decoder
+    (``btc.rpc_decode``), every other document and every error the generic dict path, with
+    the same result and the same messages as reading the file as text.
+    """
+    from fundtrace.chains.btc import rpc_decode
+    from fundtrace.chains.btc.network import MAINNET
+
+    network = network or MAINNET
+    with gc_paused():
+        batch = _btc_rpc_typed(data, source, network) if rpc_decode.available() else None
+        if batch is None:
+            batch = Batch(Chain.BTC)
+            for record, doc in documents_of_text(text_of_bytes(data, source=source), source=source):
+                _btc_rpc_document(batch, record, doc, source, network)
+        return batch
+
+
+_STR_LINE_BREAKS = re.compile(rb"[\x0b\x0c\x1c-\x1e]").search
+"""ASCII characters ``str.splitlines`` breaks lines at and ``bytes.splitlines`` does not."""
+
+
+def _btc_rpc_typed(data: bytes, source: str | None, network: Network) -> Batch | None:
+    """``parse_btc_rpc_bytes`` by the typed decoder, or None where the generic path must read
+    the whole file (not ASCII, not JSON, or one document the typed decoder does not take).
+
+    Lines the typed decoder does not take are read as the generic path reads them, numbered
+    as it numbers them: bytes and text split lines at the same places unless a line holds one
+    of ``_STR_LINE_BREAKS``, which no JSON document does (such a file goes to the generic path).
+    """
+    import msgspec
+
+    from fundtrace.chains.btc import rpc_decode
+
+    if not data.isascii():  # the typed decoder does not check the UTF-8 it skips
+        return None
+    try:
+        return rpc_decode.getblock_batch(data, network)
+    except rpc_decode.DecodeErrors as exc:
+        trailing = isinstance(exc, msgspec.DecodeError) and "trailing characters" in str(exc)
+        if not trailing and rpc_decode.is_one_document(data) is not False:
+            return None
+    batch = Batch(Chain.BTC)
+    view = memoryview(data)  # lines as views: no copy of a large file
+    lines = (
+        enumerate(data.splitlines(), 1) if b"\r" in data else enumerate(_line_views(view, data), 1)
+    )
+    for lineno, line in lines:
+        try:
+            batch.extend(rpc_decode.getblock_batch(line, network))
+            continue
+        except rpc_decode.DecodeErrors:
+            pass
+        raw = bytes(line)
+        if _STR_LINE_BREAKS(raw):
+            return None
+        text = raw.decode("ascii")
+        if text.strip():
+            doc = load_line(text, lineno, source=source)
+            _btc_rpc_document(batch, lineno, doc, source, network)
+    return batch
+
+
+def _line_views(view: memoryview, data: bytes) -> Iterator[memoryview]:
+    """``data.splitlines()`` for data without "\\r", as views into ``view``."""
+    start, end = 0, len(data)
+    while start < end:
+        stop = data.find(b"\n", start)
+        if stop < 0:
+            stop = end
+        yield view[start:stop]
+        start = stop + 1
+
+
+def _btc_rpc_document(
+    batch: Batch, record: int, doc: Any, source: str | None, network: Network
+) -> None:
+    """Add one top-level JSON value of a ``--format rpc`` file to ``batch`` (generic path)."""
+    from fundtrace.chains.btc import shapes
+
+    for label, result in document_results(record, doc, source=source):
+        items = result if isinstance(result, list) else [result]
+        for i, item in enumerate(items):
+            where = label if len(items) == 1 else f"{label}[{i}]"
+            kind = shapes.classify(item)
+            if kind is None:
+                if isinstance(item, str):  # getblockhash answers: nothing to store
+                    batch.skip("btc_block_hash")
+                    continue
+                raise ParseError(
+                    "not a Bitcoin Core getblock (verbosity 2/3), getrawtransaction or "
+                    "bitcoin-etl record",
+                    source=source,
+                    record=where,
+                )
+            batch.extend(
+                shapes.parse_record(kind, item, network=network, source=source, record=where)
+            )
 
 
 def _eth(fmt: str, paths: Sequence[str | Path]) -> Iterator[tuple[str, Batch]]:

@@ -29,7 +29,7 @@ def is_envelope(obj: Any) -> bool:
     )
 
 
-def unwrap(obj: Any, *, source: str, record: int | str) -> Any:
+def unwrap(obj: Any, *, source: str | None, record: int | str) -> Any:
     """The ``result`` of a JSON-RPC response; a response carrying an error is a ParseError."""
     if not is_envelope(obj):
         return obj
@@ -42,19 +42,50 @@ def unwrap(obj: Any, *, source: str, record: int | str) -> Any:
     return obj["result"]
 
 
-def iter_documents(path: str | Path) -> Iterator[tuple[int, Any]]:
-    """Top-level JSON values of a file: the whole file, or one per non-blank line (JSON lines).
-
-    Yields (record number, value) where the record number is the 1-based line for JSON lines
-    and 1 for a single document.
-    """
+def read_text(path: str | Path) -> str:
+    """A file's text as UTF-8, with universal newlines; unreadable files are a ParseError."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ParseError(f"not UTF-8 text ({exc.reason})", source=str(path)) from exc
     except OSError as exc:
         raise ParseError(f"cannot read file: {exc.strerror}", source=str(path)) from exc
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """A file's bytes, for the typed decoders; an unreadable file is a ParseError."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ParseError(f"cannot read file: {exc.strerror}", source=str(path)) from exc
+
+
+def text_of_bytes(data: bytes, *, source: str | None) -> str:
+    """What ``read_text`` returns for a file holding ``data`` (same errors, same newlines)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"not UTF-8 text ({exc.reason})", source=source) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_line(line: str, lineno: int, *, source: str | None) -> Any:
+    """One line of a JSON-lines file; invalid JSON is a ParseError naming the line."""
+    try:
+        return _loads(line)
+    except json.JSONDecodeError as exc:
+        raise ParseError(
+            f"invalid JSON at column {exc.colno}: {exc.msg}", source=source, record=lineno
+        ) from exc
+
+
+def documents_of_text(text: str, *, source: str | None) -> Iterator[tuple[int, Any]]:
+    """Top-level JSON values of a file's text: the whole text, or one per non-blank line.
+
+    Yields (record number, value) where the record number is the 1-based line for JSON lines
+    and 1 for a single document.
+    """
     stripped = text.strip()
     if not stripped:
         return
@@ -62,35 +93,41 @@ def iter_documents(path: str | Path) -> Iterator[tuple[int, Any]]:
         yield 1, _loads(stripped)
         return
     except json.JSONDecodeError as exc:
-        if "Extra data" not in exc.msg:
-            line = stripped.count("\n", 0, exc.pos) + 1
-            if "\n" not in stripped:
-                raise ParseError(f"invalid JSON: {exc.msg}", source=str(path), record=1) from exc
-            # A multi-line file that is not one JSON value may still be JSON lines; fall through
-            # and let the per-line parse report the exact line.
-            del line
+        if "Extra data" not in exc.msg and "\n" not in stripped:
+            raise ParseError(f"invalid JSON: {exc.msg}", source=source, record=1) from exc
+        # A multi-line file that is not one JSON value may still be JSON lines; fall through
+        # and let the per-line parse report the exact line.
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            yield lineno, _loads(line)
-        except json.JSONDecodeError as exc:
-            raise ParseError(
-                f"invalid JSON at column {exc.colno}: {exc.msg}", source=str(path), record=lineno
-            ) from exc
+        yield lineno, load_line(line, lineno, source=source)
 
 
-def iter_results(path: str | Path) -> Iterator[tuple[str, Any]]:
-    """Every result in a file, envelopes removed, batches split, with a record label.
+def iter_documents(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """Top-level JSON values of a file: the whole file, or one per non-blank line (JSON lines).
+
+    Yields (record number, value) where the record number is the 1-based line for JSON lines
+    and 1 for a single document.
+    """
+    yield from documents_of_text(read_text(path), source=str(path))
+
+
+def document_results(record: int, doc: Any, *, source: str | None) -> Iterator[tuple[str, Any]]:
+    """The results in one top-level JSON value, envelopes removed, batches split.
 
     A top-level array whose items are JSON-RPC responses is a batch and is split; any other
     array is one bare result (an ``eth_getBlockReceipts`` list, an Esplora page) and is yielded
     whole: the chain's classifier decides whether it is one record or many.
     """
+    if isinstance(doc, list) and doc and all(is_envelope(x) for x in doc):
+        for i, item in enumerate(doc):
+            yield f"{record}[{i}]", unwrap(item, source=source, record=f"{record}[{i}]")
+    else:
+        yield str(record), unwrap(doc, source=source, record=record)
+
+
+def iter_results(path: str | Path) -> Iterator[tuple[str, Any]]:
+    """Every result in a file, envelopes removed, batches split, with a record label."""
     source = str(path)
     for record, doc in iter_documents(path):
-        if isinstance(doc, list) and doc and all(is_envelope(x) for x in doc):
-            for i, item in enumerate(doc):
-                yield f"{record}[{i}]", unwrap(item, source=source, record=f"{record}[{i}]")
-        else:
-            yield str(record), unwrap(doc, source=source, record=record)
+        yield from document_results(record, doc, source=source)

@@ -18,9 +18,10 @@ from fundtrace.chains.eth import fields
 from fundtrace.chains.eth.build import build_transaction
 from fundtrace.chains.eth.records import Frame, ReceiptRecord, TxParts
 from fundtrace.chains.eth.rpc_bulk import bulk_batch
-from fundtrace.chains.eth.rpc_decode import gc_paused, records_from_bytes
+from fundtrace.chains.eth.rpc_decode import records_from_bytes
 from fundtrace.chains.eth.rpc_records import parse_block, parse_log, parse_receipt, parse_tx
 from fundtrace.chains.eth.traces import SKIP_REWARD, frames_from_geth, group_parity_traces
+from fundtrace.core.bulk import gc_paused
 from fundtrace.core.errors import ParseError
 from fundtrace.core.model import Batch, Block, Chain
 
