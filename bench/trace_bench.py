@@ -7,14 +7,22 @@ theft, splits, peel chains cashing out at exchanges, merges, a mixer (fan-in/fan
 background traffic; runs every model forward from the theft; and, in the same run, (a) scipy's
 ``breadth_first_order`` reachability from the same sources over the same graph (the floor) and
 (b) a straightforward networkx implementation of the same model on a sample of
-``--nx-sample`` transfers, scaled linearly to N (said in the output). Ends with one line per
-model: ``model=M events_per_s=X vs_bfs=R1 vs_networkx=R2 peak_mb=P`` (R1 = engine / BFS
-time, R2 = networkx / engine time; peak_mb = process peak RSS so far).
+``--nx-sample`` transfers (Bitcoin: half as many transactions, from the theft on), scaled
+linearly to N (said in the output). Ends with one line per model:
+``model=M events_per_s=X vs_bfs=R1 vs_networkx=R2 peak_mb=P`` (R1 = engine / BFS time,
+R2 = networkx / engine time; peak_mb = process peak RSS so far).
+
+Engine and BFS times are the best of ``--repeat`` runs and include each side's setup over the
+stored arrays (BFS builds its CSR matrix; ``trace`` resolves sources and labels). The BFS
+follows every edge (no stop at labeled addresses), so it visits at least what the engine does.
+On a machine shared with other jobs, ``--clock cpu`` times this process's CPU instead of wall
+time (every timed path is single-threaded).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import resource
 import time
 
@@ -29,6 +37,8 @@ from fundtrace.tracing import (
     trace,
     utxo_graph_from_arrays,
 )
+
+clock = time.perf_counter  # --clock cpu: time.process_time (for a machine shared with others)
 
 
 def peak_mb() -> float:
@@ -93,15 +103,17 @@ def gen_accounts(n: int, rng: np.random.Generator):
     f[pos] = script_f[:k]
     t[pos] = script_t[:k]
     amt[pos] = script_a[:k]
+    seq = np.arange(n, dtype=np.int64)  # one tx per block; the ledger keeps these columns
+    zeros = np.zeros(n, dtype=np.int64)
     led = account_ledger_from_arrays(
         chain="eth",
         asset="native",
         tx_hashes=LazyNames("0xtx", n),
         addresses=LazyNames("0xa", n_addr),
-        tx_id=np.arange(n),
-        block=np.arange(n),
-        tx_pos=np.zeros(n, dtype=np.int64),
-        index=np.zeros(n, dtype=np.int64),
+        tx_id=seq,
+        block=seq,
+        tx_pos=zeros,
+        index=zeros,
         kind=np.full(n, KIND_NATIVE, dtype=np.int8),
         from_id=f,
         to_id=t,
@@ -116,19 +128,22 @@ def gen_accounts(n: int, rng: np.random.Generator):
 def bfs_accounts(led, src_event: int) -> float:
     n_addr = led.n_addresses
     m = (led.ev_from >= 0) & (led.ev_to >= 0)
-    t0 = time.perf_counter()
+    t0 = clock()
     adj = csr_matrix(
-        (np.ones(int(m.sum()), dtype=np.int8), (led.ev_from[m], led.ev_to[m])),
+        (
+            np.ones(int(m.sum()), dtype=np.int8),
+            (led.ev_from[m].astype(np.int32), led.ev_to[m].astype(np.int32)),
+        ),
         shape=(n_addr, n_addr),
     )
     breadth_first_order(adj, int(led.ev_to[src_event]), directed=True, return_predecessors=False)
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
 def nx_accounts(led, src_event: int, model: str, labels, sample: int) -> float:
     """What a user would write: a networkx MultiDiGraph and a Python sweep over its edges."""
     k = min(sample, led.n_events)
-    t0 = time.perf_counter()
+    t0 = clock()
     g = nx.MultiDiGraph()
     for e in range(k):
         g.add_edge(int(led.ev_from[e]), int(led.ev_to[e]), key=e, amount=int(led.ev_amount[e]))
@@ -167,7 +182,7 @@ def nx_accounts(led, src_event: int, model: str, labels, sample: int) -> float:
                 tnt[v] = tnt.get(v, 0) + t
                 if model in ("fifo", "lifo"):
                     lots.setdefault(v, []).append([x, t > 0])
-    return (time.perf_counter() - t0) * led.n_events / k
+    return (clock() - t0) * led.n_events / k
 
 
 # ----------------------------------------------------------------------------- bitcoin
@@ -232,67 +247,121 @@ def gen_utxo(n_outputs: int, rng: np.random.Generator):
 
 
 def bfs_utxo(g, start: int) -> float:
-    t0 = time.perf_counter()
-    valid = g.in_spent >= 0
-    in_tx = np.repeat(np.arange(g.n_tx), np.diff(g.tx_in_ptr))
-    # output -> spending tx's outputs (2 per tx here, but keep it general with CSR)
-    src = g.in_spent[valid]
-    txs = in_tx[valid]
-    n_out = g.tx_out_ptr[txs + 1] - g.tx_out_ptr[txs]
-    rows = np.repeat(src, n_out)
-    cols = np.repeat(g.tx_out_ptr[txs], n_out) + (
-        np.arange(int(n_out.sum())) - np.repeat(np.cumsum(n_out) - n_out, n_out)
-    )
+    """Reachability over outputs: an output leads to every output of the transaction spending
+    it (the graph the engine sweeps). The CSR matrix is built directly from the graph's
+    spender and output offsets (int32 indices), as a C traversal would be fed."""
+    t0 = clock()
+    sp = g.out_spender
+    has = sp >= 0
+    deg = np.zeros(g.n_outputs, dtype=np.int32)
+    first = g.tx_out_ptr[sp[has]]
+    deg[has] = g.tx_out_ptr[sp[has] + 1] - first
+    indptr = np.zeros(g.n_outputs + 1, dtype=np.int64)
+    np.cumsum(deg, out=indptr[1:])
+    total = int(indptr[-1])
+    # row o's neighbours are first_o, first_o + 1, ...: k + (first_o - indptr[o]) at slot k
+    shift = (first - indptr[:-1][has]).astype(np.int32)
+    indices = np.repeat(shift, deg[has])
+    indices += np.arange(total, dtype=np.int32)
+    del shift, first, deg
     adj = csr_matrix(
-        (np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(g.n_outputs, g.n_outputs)
+        (np.ones(total, dtype=np.int8), indices, indptr.astype(np.int32)),
+        shape=(g.n_outputs, g.n_outputs),
     )
     breadth_first_order(adj, start, directed=True, return_predecessors=False)
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
-def nx_utxo(g, model: str, sample_tx: int) -> float:
-    """networkx DiGraph of tx -> output -> spending tx; topological sweep in Python."""
-    k = min(sample_tx, g.n_tx)
-    t0 = time.perf_counter()
+def nx_utxo(
+    g, model: str, src_row: int, out_stop: np.ndarray, sample_tx: int, check: dict | None = None
+) -> float:
+    """The same model as the engine, written the way a user would with networkx.
+
+    A ``DiGraph`` with a node per transaction and per output (``value`` attribute), edges
+    tx -> output and output -> spending tx (``pos`` = input position), swept in
+    ``nx.topological_sort`` order in Python: a transaction spending taint sorts its inputs by
+    position and its outputs by vout, then applies the model exactly as the engine does,
+    stopping at labeled outputs: poison marks every output, haircut gives ``v * T // I``
+    (floors: the largest-remainder fix-up is left out, which only makes this faster), tiho
+    fills outputs by descending value, and fifo/lifo keep each output's tainted satoshi ranges
+    as a Python list of ``(start, end)``, concatenated over the inputs (reversed for lifo) and
+    cut at each output's bounds. Graph building is timed, as the BFS floor times building its
+    CSR matrix. Runs on a window of ``sample_tx`` transactions starting at the first one that
+    spends the source (the outputs they spend are added as nodes), and the time is scaled
+    linearly to the whole graph by events (inputs + outputs).
+    """
+    t_first = int(g.out_spender[src_row])
+    t_end = min(t_first + sample_tx, g.n_tx)
+    i_lo, i_hi = int(g.tx_in_ptr[t_first]), int(g.tx_in_ptr[t_end])
+    o_lo, o_hi = int(g.tx_out_ptr[t_first]), int(g.tx_out_ptr[t_end])
+    window_events = (i_hi - i_lo) + (o_hi - o_lo)
+    t0 = clock()
     d = nx.DiGraph()
-    for t in range(k):
+    for t in range(t_first, t_end):
         for o in range(int(g.tx_out_ptr[t]), int(g.tx_out_ptr[t + 1])):
-            d.add_edge(("t", t), ("o", o), value=int(g.out_value[o]))
-        for i in range(int(g.tx_in_ptr[t]), int(g.tx_in_ptr[t + 1])):
-            if g.in_spent[i] >= 0:
-                d.add_edge(("o", int(g.in_spent[i])), ("t", t))
-    taint = {("o", 0): int(g.out_value[0])}
+            d.add_node(("o", o), value=int(g.out_value[o]))
+            d.add_edge(("t", t), ("o", o))
+        for pos, i in enumerate(range(int(g.tx_in_ptr[t]), int(g.tx_in_ptr[t + 1]))):
+            o = int(g.in_spent[i])
+            if o >= 0:
+                if ("o", o) not in d:
+                    d.add_node(("o", o), value=int(g.out_value[o]))
+                d.add_edge(("o", o), ("t", t), pos=pos)
+    src = ("o", src_row)
+    taint = {src: int(g.out_value[src_row])}
+    ranges = {src: [(0, taint[src])]}
     for node in nx.topological_sort(d):
         if node[0] != "t":
             continue
-        ins = [p for p in d.predecessors(node)]
-        tin = sum(taint.get(p, 0) for p in ins)
-        if not tin:
+        ins = sorted(d.predecessors(node), key=lambda p: d.edges[p, node]["pos"])
+        live = [p for p in ins if taint.get(p) and not out_stop[p[1]]]
+        if not live:
             continue
+        tin = sum(taint[p] for p in live)
+        total = sum(d.nodes[p]["value"] for p in ins) or 1
         outs = sorted(d.successors(node), key=lambda o: o[1])
-        vals = [d.edges[node, o]["value"] for o in outs]
-        total = sum(d.edges[p, node].get("value", 0) for p in ins) or 1
+        vals = [d.nodes[o]["value"] for o in outs]
         if model == "poison":
-            for o in outs:
-                taint[o] = d.edges[node, o]["value"]
+            for o, v in zip(outs, vals, strict=True):
+                taint[o] = v
         elif model == "haircut":
             for o, v in zip(outs, vals, strict=True):
                 taint[o] = v * tin // total
-        else:  # fifo/lifo/tiho: fill in order (a user's simplification)
+        elif model == "tiho":
             left = tin
+            for j in sorted(range(len(outs)), key=lambda j: (-vals[j], j)):
+                taint[outs[j]] = min(vals[j], left)
+                left -= taint[outs[j]]
+        else:  # fifo / lifo: exact satoshi ranges
+            seq = []
+            off = 0
+            for p in reversed(ins) if model == "lifo" else ins:
+                if p in live:
+                    for s, e in ranges[p]:  # merge adjacent ranges, as the engine does
+                        if seq and seq[-1][1] == off + s:
+                            seq[-1] = (seq[-1][0], off + e)
+                        else:
+                            seq.append((off + s, off + e))
+                off += d.nodes[p]["value"]
+            lo = 0
             for o, v in zip(outs, vals, strict=True):
-                c = min(v, left)
-                taint[o] = c
-                left -= c
-    return (time.perf_counter() - t0) * g.n_tx / k
+                hi = lo + v
+                cut = [(max(s, lo) - lo, min(e, hi) - lo) for s, e in seq if s < hi and e > lo]
+                ranges[o] = cut
+                taint[o] = sum(e - s for s, e in cut)
+                lo = hi
+    elapsed = clock() - t0
+    if check is not None:  # for cross-checking against the engine
+        check.update((o[1], v) for o, v in taint.items())
+    return elapsed * g.n_events / max(window_events, 1)
 
 
 def timed(fn, repeat: int = 1) -> float:
     best = float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, clock() - t0)
     return best
 
 
@@ -301,29 +370,40 @@ def main() -> None:
     ap.add_argument("--transfers", type=int, default=10_000_000)
     ap.add_argument("--nx-sample", type=int, default=200_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=3, help="best of R runs (engine and BFS)")
+    ap.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall time, or this process's CPU time (every timed path is single-threaded, so "
+        "cpu is wall time without the other processes of a shared machine)",
+    )
     args = ap.parse_args()
+    global clock
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    print(f"clock: {args.clock}; best of {args.repeat} runs")
     n = args.transfers
     rng = np.random.default_rng(args.seed)
     lines = []
 
-    t0 = time.perf_counter()
+    t0 = clock()
     led, src, labels = gen_accounts(n, rng)
     print(
         f"accounts: generated {led.n_events} transfers, {led.n_addresses} addresses in "
-        f"{time.perf_counter() - t0:.1f}s; peak {peak_mb():.0f} MB"
+        f"{clock() - t0:.1f}s; peak {peak_mb():.0f} MB"
     )
     # warm up the compiled kernels on a tiny ledger so compile time is not measured
     small, s_src, s_lab = gen_accounts(2000, np.random.default_rng(1))
     for m in ("poison", "haircut", "fifo", "lifo"):
         trace(small, [(f"0xtx{s_src}", None, None)], model=m, attribution=s_lab)
-    bfs_t = min(bfs_accounts(led, src) for _ in range(2))
+    bfs_t = min(bfs_accounts(led, src) for _ in range(args.repeat))
     print(f"accounts: scipy BFS reachability {bfs_t:.3f}s")
     source = [(f"0xtx{src}", None, None)]
     for m in ("poison", "haircut", "fifo", "lifo"):
-        eng = timed(lambda m=m: trace(led, source, model=m, attribution=labels), 2)
-        r = trace(led, source, model=m, attribution=labels)
+        eng = timed(lambda m=m: trace(led, source, model=m, attribution=labels), args.repeat)
+        s = trace(led, source, model=m, attribution=labels).summary()
         nxt = nx_accounts(led, src, m, labels, args.nx_sample)
-        s = r.summary()
+        gc.collect()  # networkx leaves millions of small objects behind
         print(
             f"accounts {m}: engine {eng:.3f}s, networkx (sample {min(args.nx_sample, n)} "
             f"transfers, scaled x{n / min(args.nx_sample, n):.1f}) {nxt:.1f}s; "
@@ -333,30 +413,35 @@ def main() -> None:
             f"model={m} events_per_s={led.n_events / eng:.3g} vs_bfs={eng / bfs_t:.2f} "
             f"vs_networkx={nxt / eng:.0f} peak_mb={peak_mb():.0f}"
         )
-    led = r = None  # free the ledger before the Bitcoin graph
+    led = None  # free the ledger before the Bitcoin graph
 
-    t0 = time.perf_counter()
+    t0 = clock()
     g, usrc, ulabels = gen_utxo(n, rng)
     print(
         f"bitcoin: generated {g.n_tx} txs, {g.n_outputs} outputs, "
-        f"{g.in_spent.shape[0]} inputs in {time.perf_counter() - t0:.1f}s"
+        f"{g.in_spent.shape[0]} inputs in {clock() - t0:.1f}s"
     )
     sg, _, sl = gen_utxo(4000, np.random.default_rng(1))
     for m in ("poison", "haircut", "fifo", "lifo", "tiho"):
         trace(sg, [("tx0", 0)], model=m, attribution=sl)
-    ubfs = min(bfs_utxo(g, g.output_row(*usrc)) for _ in range(2))
+    src_row = g.output_row(*usrc)
+    ubfs = min(bfs_utxo(g, src_row) for _ in range(args.repeat))
+    stop = np.zeros(len(g.addresses), dtype=np.bool_)
+    stop[[g.address_id(a) for a in ulabels]] = True
+    out_stop = stop[g.out_addr]
     print(f"bitcoin: scipy BFS reachability {ubfs:.3f}s")
     for m in ("poison", "haircut", "fifo", "lifo", "tiho"):
-        eng = timed(lambda m=m: trace(g, [usrc], model=m, attribution=ulabels), 2)
-        nxt = nx_utxo(g, m, args.nx_sample // 2)
+        eng = timed(lambda m=m: trace(g, [usrc], model=m, attribution=ulabels), args.repeat)
+        nxt = nx_utxo(g, m, src_row, out_stop, args.nx_sample // 2)
         sm = trace(g, [usrc], model=m, attribution=ulabels).summary()
+        gc.collect()
         print(
             f"bitcoin {m}: labeled {sum(sm['by_entity'].values())} holding {sm['holding']} "
             f"fee {sm['fee']} limit {sm['limit']}"
         )
         print(
-            f"bitcoin {m}: engine {eng:.3f}s, networkx (sample {min(args.nx_sample // 2, g.n_tx)}"
-            f" txs, scaled) {nxt:.1f}s"
+            f"bitcoin {m}: engine {eng:.3f}s, networkx (window of "
+            f"{min(args.nx_sample // 2, g.n_tx)} txs from the source, scaled by events) {nxt:.1f}s"
         )
         lines.append(
             f"model=btc-{m} events_per_s={g.n_events / eng:.3g} "

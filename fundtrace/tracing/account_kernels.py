@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from fundtrace.tracing.arith import muldiv
+from fundtrace.tracing.arith import dual, muldiv
 
 POISON = 0
 HAIRCUT = 1
@@ -39,6 +39,8 @@ FIFO = 2
 LIFO = 3
 TIHO = 4
 KIND_FEE = 3
+LOTS_CAP = 1024
+"""Initial lot pool size; it grows as needed (tests set it tiny to grow often)."""
 
 
 def sweep_scalar(
@@ -132,22 +134,32 @@ def sweep_lots(
     short,
     overlap,
     lamt,
+    lots_cap,
 ):  # type: ignore[no-untyped-def]
     """fifo / lifo over per-address lot lists (a doubly linked pool). ``lamt`` is an empty money
-    array of the right dtype to grow the pool from. Addresses without taint keep no lots."""
+    array of the right dtype to grow the pool from; ``lots_cap`` the pool's initial size (it grows
+    as needed). Addresses without taint keep no lots.
+
+    The pool never grows inside the event loop (``lots_run``): an array variable reassigned in
+    a compiled loop costs reference counting on every iteration, which made the whole sweep
+    several times slower. Instead ``lots_run`` stops before an event that might not fit (one
+    event allocates at most the lots it consumes plus two, and consumes at most every live lot)
+    and this function grows the arrays and resumes it there."""
     n_addr = bal.shape[0]
-    cap = 1024
+    n_init = 0
+    for a in range(n_addr):
+        if tnt[a] > 0:
+            n_init += 2
+    cap = lots_cap + 2 * n_init
     lamt = np.concatenate((lamt, np.zeros_like(bal[:1]).repeat(cap)))
     ltn = np.zeros(cap, dtype=np.int8)
     lnext = np.full(cap, -1, dtype=np.int64)
     lprev = np.full(cap, -1, dtype=np.int64)
     head = np.full(n_addr, -1, dtype=np.int64)
     tail = np.full(n_addr, -1, dtype=np.int64)
-    free = -1
     used = 0
     pamt = np.zeros_like(bal[:1]).repeat(64)
     ptn = np.zeros(64, dtype=np.int8)
-    zero = bal[0] - bal[0] if n_addr > 0 else 0
 
     # initial tainted balances (backward tracing of an address's holdings)
     for a in range(n_addr):
@@ -156,17 +168,8 @@ def sweep_lots(
                 amt = bal[a] - tnt[a] if part == 0 else tnt[a]
                 if amt <= 0:
                     continue
-                if free >= 0:
-                    node = free
-                    free = lnext[node]
-                else:
-                    if used == lamt.shape[0]:
-                        lamt = np.concatenate((lamt, lamt))
-                        ltn = np.concatenate((ltn, ltn))
-                        lnext = np.concatenate((lnext, lnext))
-                        lprev = np.concatenate((lprev, lprev))
-                    node = used
-                    used += 1
+                node = used
+                used += 1
                 lamt[node] = amt
                 ltn[node] = part
                 lnext[node] = -1
@@ -178,10 +181,111 @@ def sweep_lots(
                 tail[a] = node
 
     n = ev_from.shape[0]
-    for e in range(n):
-        f = ev_from[e]
-        to = ev_to[e]
-        x = ev_amount[e]
+    e = 0
+    free = -1
+    live = used
+    while e < n:
+        e, used, free, live = lots_run(
+            e,
+            model,
+            ev_from,
+            ev_to,
+            ev_kind,
+            ev_amount,
+            is_src,
+            stop,
+            max_hops,
+            min_amount,
+            bal,
+            tnt,
+            hop,
+            flow_taint,
+            flow_hop,
+            labeled,
+            limit,
+            sinks,
+            short,
+            overlap,
+            lamt,
+            ltn,
+            lnext,
+            lprev,
+            head,
+            tail,
+            pamt,
+            ptn,
+            used,
+            free,
+            live,
+        )
+        if e < n:  # make room for the worst case of any event, then resume
+            size = max(2 * lamt.shape[0], 4 * live + 8)
+            grown = np.zeros_like(bal[:1]).repeat(size)
+            grown[:used] = lamt[:used]
+            lamt = grown
+            g8 = np.zeros(size, dtype=np.int8)
+            g8[:used] = ltn[:used]
+            ltn = g8
+            gi = np.full(size, -1, dtype=np.int64)
+            gi[:used] = lnext[:used]
+            lnext = gi
+            gi = np.full(size, -1, dtype=np.int64)
+            gi[:used] = lprev[:used]
+            lprev = gi
+            size = max(2 * pamt.shape[0], 2 * live + 2)
+            pamt = np.zeros_like(bal[:1]).repeat(size)
+            ptn = np.zeros(size, dtype=np.int8)
+
+
+@dual
+def lots_run(
+    e0,
+    model,
+    ev_from,
+    ev_to,
+    ev_kind,
+    ev_amount,
+    is_src,
+    stop,
+    max_hops,
+    min_amount,
+    bal,
+    tnt,
+    hop,
+    flow_taint,
+    flow_hop,
+    labeled,
+    limit,
+    sinks,
+    short,
+    overlap,
+    lamt,
+    ltn,
+    lnext,
+    lprev,
+    head,
+    tail,
+    pamt,
+    ptn,
+    used,
+    free,
+    live,
+):  # type: ignore[no-untyped-def]
+    """The event loop of ``sweep_lots`` from event ``e0``; returns ``(e, used, free, live)``,
+    ``e`` = the event it stopped before for want of room (the number of events when done).
+    ``live`` = lots in use; free lots are ``lamt.shape[0] - live`` (a free list up to ``used``,
+    never touched beyond it)."""
+    n = ev_from.shape[0]
+    zero = bal[0] - bal[0] if bal.shape[0] > 0 else 0
+    e = e0
+    while e < n:
+        if lamt.shape[0] < 2 * live + 2 or pamt.shape[0] < live + 1:
+            return e, used, free, live
+        ev = e
+        e += 1
+        f = ev_from[ev]
+        to = ev_to[ev]
+        x = ev_amount[ev]
         t = zero
         fh = 0
         npc = 0
@@ -199,9 +303,6 @@ def sweep_lots(
                     if npc > 0 and ptn[npc - 1] == ltn[node]:
                         pamt[npc - 1] += take
                     else:
-                        if npc == pamt.shape[0]:
-                            pamt = np.concatenate((pamt, pamt))
-                            ptn = np.concatenate((ptn, ptn))
                         pamt[npc] = take
                         ptn[npc] = ltn[node]
                         npc += 1
@@ -222,6 +323,7 @@ def sweep_lots(
                             tail[f] = pv
                         lnext[node] = free
                         free = node
+                        live -= 1
                 tnt[f] -= t
                 if tnt[f] == 0 and head[f] >= 0:
                     node = head[f]
@@ -229,13 +331,14 @@ def sweep_lots(
                         nx = lnext[node]
                         lnext[node] = free
                         free = node
+                        live -= 1
                         node = nx
                     head[f] = -1
                     tail[f] = -1
             bal[f] = b - x + deficit
             fh = hop[f] + 1
         cut = False
-        if is_src[e]:
+        if is_src[ev]:
             overlap[0] += t
             t = x
             fh = 0
@@ -248,11 +351,11 @@ def sweep_lots(
             limit[f] += t
         follow = t > 0 and not cut
         if follow:
-            flow_taint[e] = t
-            flow_hop[e] = fh
+            flow_taint[ev] = t
+            flow_hop[ev] = fh
         if to < 0:
             if follow:
-                if ev_kind[e] == KIND_FEE:
+                if ev_kind[ev] == KIND_FEE:
                     sinks[0] += t
                 else:
                     sinks[1] += t
@@ -294,15 +397,11 @@ def sweep_lots(
                     node = free
                     free = lnext[node]
                 else:
-                    if used == lamt.shape[0]:
-                        lamt = np.concatenate((lamt, lamt))
-                        ltn = np.concatenate((ltn, ltn))
-                        lnext = np.concatenate((lnext, lnext))
-                        lprev = np.concatenate((lprev, lprev))
                     node = used
                     used += 1
                 lamt[node] = amt
                 ltn[node] = flag
+                live += 1
                 lnext[node] = -1
                 lprev[node] = tl
                 if tl >= 0:
@@ -311,6 +410,7 @@ def sweep_lots(
                     head[to] = node
                 tail[to] = node
         bal[to] += x
+    return e, used, free, live
 
 
 sweep_scalar_jit = njit(cache=True)(sweep_scalar)

@@ -58,6 +58,52 @@ def money_array(values: Sequence[int] | np.ndarray) -> np.ndarray:
     return arr.astype(np.int64, copy=False)
 
 
+def ledger_money(
+    amount: Sequence[int] | np.ndarray, from_id: np.ndarray, to_id: np.ndarray, n_addr: int
+) -> np.ndarray:
+    """A ledger's amounts as int64 whenever every sum a sweep can form fits, else Python ints.
+
+    Per address, balance, taint and the labeled/limit totals never exceed what the address
+    received plus what it sent (the latter bounds the backward sweep's reversed balances), and
+    the fee/burn sinks never exceed what went to no address; so the compiled path is exact when
+    each of those totals is below ``INT64_SAFE``, even if the ledger's grand total is not (any
+    18-decimal token or ETH ledger moving more than 4.6 whole units). Float sums decide the easy
+    cases (their relative error, under 1e-9 here, cannot bridge the margin); the addresses near
+    the limit are summed exactly.
+    """
+    if isinstance(amount, np.ndarray) and amount.dtype != object:
+        if amount.size and int(amount.min()) < 0:
+            raise ValueError("amounts must be non-negative")
+        as64 = amount.astype(np.int64, copy=False)
+    else:
+        arr = np.asarray(amount, dtype=object)
+        if arr.size and (min(arr) < 0 or max(arr) >= INT64_SAFE):
+            return arr
+        as64 = arr.astype(np.int64)
+    f = np.asarray(from_id, dtype=np.int64)
+    t = np.asarray(to_id, dtype=np.int64)
+    per = np.zeros(n_addr + 1, dtype=np.float64)  # the last slot collects "no address"
+    sink = 0.0
+    step = 1 << 20  # in chunks: the temporaries stay small on ten-million-row ledgers
+    for lo in range(0, as64.shape[0], step):
+        w = as64[lo : lo + step].astype(np.float64)
+        tc = t[lo : lo + step]
+        sink += float(w[tc < 0].sum())
+        for ids in (f[lo : lo + step], tc):
+            slot = np.where(ids >= 0, ids, n_addr)
+            per += np.bincount(slot, weights=w, minlength=n_addr + 1)[: n_addr + 1]
+    per = per[:n_addr]
+    near = 0.9 * INT64_SAFE
+    if sink >= near and sum(int(v) for v in as64[t < 0].tolist()) >= INT64_SAFE:
+        return np.array(as64.tolist(), dtype=object)
+    for a in np.nonzero(per >= near)[0].tolist():
+        exact = sum(int(v) for v in as64[(f == a) | (t == a)].tolist())
+        exact += sum(int(v) for v in as64[(f == a) & (t == a)].tolist())  # self-transfers: both
+        if exact >= INT64_SAFE:
+            return np.array(as64.tolist(), dtype=object)
+    return as64
+
+
 @dataclass(slots=True)
 class AccountLedger:
     """One asset's events, sorted; see the module docstring for the order and the columns."""
@@ -72,7 +118,7 @@ class AccountLedger:
     ev_kind: np.ndarray  # int8 KIND_*
     ev_from: np.ndarray  # int64 address id, -1 = created from nothing (mint)
     ev_to: np.ndarray  # int64 address id, -1 = burned, or the fee sink for KIND_FEE
-    ev_amount: np.ndarray  # int64, or object (Python ints) when totals exceed 2**62
+    ev_amount: np.ndarray  # int64, or object (Python ints) when sums may exceed 2**62
     warnings: list[str] = field(default_factory=list)
     _addr_index: dict[str, int] | None = None
     _tx_index: dict[str, int] | None = None
@@ -127,21 +173,27 @@ def account_ledger_from_arrays(
     if not presorted:
         not_fee = (kind != KIND_FEE).astype(np.int8)
         order = np.lexsort((index, not_fee, np.asarray(tx_pos), np.asarray(block)))
-    else:
-        order = np.arange(kind.shape[0])
-    amt = money_array(amount)
+
+        def col(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a[order])
+    else:  # used as given (no copy of ten-million-row columns); the caller must not mutate them
+
+        def col(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a)
+
+    amt = ledger_money(amount, from_id, to_id, len(addresses))
     return AccountLedger(
         chain=Chain(chain),
         asset=asset,
         decimals=decimals,
         tx_hashes=tx_hashes,
         addresses=addresses,
-        ev_tx=np.ascontiguousarray(np.asarray(tx_id, dtype=np.int64)[order]),
-        ev_index=np.ascontiguousarray(index[order]),
-        ev_kind=np.ascontiguousarray(kind[order]),
-        ev_from=np.ascontiguousarray(np.asarray(from_id, dtype=np.int64)[order]),
-        ev_to=np.ascontiguousarray(np.asarray(to_id, dtype=np.int64)[order]),
-        ev_amount=np.ascontiguousarray(amt[order]),
+        ev_tx=col(np.asarray(tx_id, dtype=np.int64)),
+        ev_index=col(index),
+        ev_kind=col(kind),
+        ev_from=col(np.asarray(from_id, dtype=np.int64)),
+        ev_to=col(np.asarray(to_id, dtype=np.int64)),
+        ev_amount=col(amt),
     )
 
 

@@ -98,24 +98,34 @@ def _muldiv_ol(a, b, d):  # type: ignore[no-untyped-def]
 
 
 @dual
-def apportion(total, weights, denom, out):  # type: ignore[no-untyped-def]
+def apportion(total, weights, denom, out, rem):  # type: ignore[no-untyped-def]
     """Split ``total`` over ``weights`` (summing to ``denom``) into ``out`` by largest remainder.
 
     Each share is ``floor(total * w / denom)``; the units lost to flooring go one each to the
     largest remainders, ties to the lower index, so the shares sum to ``total`` exactly and each
-    differs from the real-valued share by less than one base unit.
+    differs from the real-valued share by less than one base unit. ``rem`` is scratch space of
+    the same length, so a sweep calling this per transaction allocates nothing; for the usual
+    handful of outputs the few spare units are placed by scanning instead of sorting.
     """
     k = weights.shape[0]
-    rem_i = np.zeros_like(weights)
     given = total - total
     for i in range(k):
         q, r = muldivmod(total, weights[i], denom)
         out[i] = q
-        rem_i[i] = r
+        rem[i] = r
         given += q
-    left = total - given
+    left = total - given  # < k, as every remainder is < denom
     if left == 0:
         return
-    order = np.argsort(-rem_i, kind="mergesort")  # stable: equal remainders keep lower index first
+    if k <= 16:
+        for _ in range(left):
+            best = 0
+            for i in range(1, k):
+                if rem[i] > rem[best]:  # strict: ties keep the lower index
+                    best = i
+            out[best] += 1
+            rem[best] = -1  # remainders are >= 0: taken
+        return
+    order = np.argsort(-rem, kind="mergesort")  # stable: equal remainders keep lower index first
     for j in range(left):
         out[order[j]] += 1

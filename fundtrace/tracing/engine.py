@@ -32,6 +32,7 @@ from fundtrace.core.model import TransferKind
 from fundtrace.tracing import account_kernels as ak
 from fundtrace.tracing import utxo_kernels as uk
 from fundtrace.tracing.account_ledger import KIND_CODES, KIND_FEE, AccountLedger
+from fundtrace.tracing.arith import INT64_SAFE
 from fundtrace.tracing.result import Endpoint, ExplainContext, Flow, TraceResult
 from fundtrace.tracing.utxo_graph import UtxoGraph
 
@@ -209,44 +210,53 @@ def _trace_utxo(
     is_src[rows] = True
     fast = g.out_value.dtype != object and g.in_value.dtype != object
     vals = g.out_value
-    taint = _money_zeros(vals, n_out)
-    taint[rows] = vals[rows]
     source_amount = int(sum(int(v) for v in vals[rows]))
-    hop = np.full(n_out, uk.BIG_HOP, dtype=np.int64)
-    hop[rows] = 0
-    status = np.zeros(n_out, dtype=np.int8)
-    sinks = _money_zeros(vals, 3)
-    origin = _money_zeros(vals, len(g.addresses))
-    overlap = _money_zeros(vals, 1)
     min_amt = min_amount if not fast else np.int64(min(min_amount, 2**63 - 1))
-    common = (
-        g.tx_in_ptr,
-        g.tx_out_ptr,
-        g.tx_coinbase,
-        g.in_spent,
-        g.in_value,
-        g.in_addr,
-        vals,
-        out_stop,
-        is_src,
-        hops,
-        min_amt,
-        taint,
-        hop,
-        status,
-        sinks,
-        origin,
-        overlap,
+    interval_model = code in (uk.FIFO, uk.LIFO)
+
+    def run(keep_all: bool) -> tuple[Any, ...]:
+        taint = _money_zeros(vals, n_out)
+        taint[rows] = vals[rows]
+        hop = np.full(n_out, uk.BIG_HOP, dtype=np.int64)
+        hop[rows] = 0
+        status = np.zeros(n_out, dtype=np.int8)
+        sinks = _money_zeros(vals, 3)
+        origin = _money_zeros(vals, len(g.addresses))
+        overlap = _money_zeros(vals, 1)
+        common = (
+            g.tx_in_ptr,
+            g.tx_out_ptr,
+            g.tx_coinbase,
+            g.in_spent,
+            g.in_value,
+            g.in_addr,
+            vals,
+            out_stop,
+            is_src,
+            hops,
+            min_amt,
+            taint,
+            hop,
+            status,
+            sinks,
+            origin,
+            overlap,
+        )
+        iv = ivp = ivn = None
+        if interval_model:
+            ivp = np.zeros(n_out, dtype=np.int64)
+            ivn = np.zeros(n_out, dtype=np.int64)
+            fn = uk.utxo_intervals_jit if fast else uk.utxo_intervals
+            iv = fn(backward, code == uk.LIFO, *common, ivp, ivn, keep_all, uk.POOL_CAP)
+        else:
+            fn = uk.utxo_scalar_jit if fast else uk.utxo_scalar
+            fn(backward, code, *common)
+        return taint, hop, status, sinks, origin, overlap, iv, ivp, ivn
+
+    # forward over double spends an output is read twice, so its ranges must not be dropped
+    taint, hop, status, sinks, origin, overlap, iv, ivp, ivn = run(
+        not backward and g.has_double_spends()
     )
-    ivs = ive = ivp = ivn = None
-    if code in (uk.FIFO, uk.LIFO):
-        ivp = np.zeros(n_out, dtype=np.int64)
-        ivn = np.zeros(n_out, dtype=np.int64)
-        fn = uk.utxo_intervals_jit if fast else uk.utxo_intervals
-        ivs, ive = fn(backward, code == uk.LIFO, *common, ivp, ivn)
-    else:
-        fn = uk.utxo_scalar_jit if fast else uk.utxo_scalar
-        fn(backward, code, *common)
     warnings = list(g.warnings)
     ov = int(overlap[0])
     if ov:
@@ -323,8 +333,10 @@ def _trace_utxo(
         _flows=flows,
     )
 
-    def context() -> ExplainContext:
-        fl = result.flows
+    def context(res: TraceResult) -> ExplainContext:
+        # the result is an argument, not captured: no reference cycle keeps big arrays alive
+        fl = res.flows
+        eps = res.endpoints
         fid = {o: i for i, o in enumerate(flow_rows)}
 
         def parents(i: int) -> list[tuple[int, int]]:
@@ -357,21 +369,26 @@ def _trace_utxo(
             return res
 
         def amount(address: str) -> int:
-            return sum(e.amount for e in result.endpoints if e.address == address)
+            return sum(e.amount for e in eps if e.address == address)
 
         return ExplainContext(fl, terminals, parents, amount)
 
     result._explain = context
-    if ivs is not None:
+    if iv is not None:
+        full: list[Any] = []  # the keep_all rerun, made on the first question about a dropped run
 
         def ranges(txid: str, vout: int) -> list[tuple[int, int]]:
             o = g.output_row(txid, vout)
             if o < 0:
                 raise ValueError(f"output {txid}:{vout} is not in the loaded data")
-            lo, cnt = int(ivp[o]), int(ivn[o])
             if int(taint[o]) == 0:
                 return []
-            return [(int(ivs[q]), int(ive[q])) for q in range(lo, lo + cnt)]
+            pool, lo, cnt = iv, int(ivp[o]), int(ivn[o])
+            if lo < 0:  # the taint moved on and the sweep dropped these ranges
+                if not full:
+                    full[:] = run(True)[6:]
+                pool, lo, cnt = full[0], int(full[1][o]), int(full[2][o])
+            return [(int(pool[2 * q]), int(pool[2 * q + 1])) for q in range(lo, lo + cnt)]
 
         result._ranges = ranges
     return result
@@ -444,16 +461,16 @@ def final_balances(
             bal[t] += x
 
 
-def _final_balances(led: AccountLedger, bal: np.ndarray) -> None:
+def _final_balances(led: AccountLedger, amt: np.ndarray, bal: np.ndarray) -> None:
     from numba import njit
 
     global _final_balances_jit
-    if led.ev_amount.dtype == object:
-        final_balances(led.ev_from, led.ev_to, led.ev_amount, bal)
+    if amt.dtype == object:
+        final_balances(led.ev_from, led.ev_to, amt, bal)
         return
     if _final_balances_jit is None:
         _final_balances_jit = njit(cache=True)(final_balances)
-    _final_balances_jit(led.ev_from, led.ev_to, led.ev_amount, bal)
+    _final_balances_jit(led.ev_from, led.ev_to, amt, bal)
 
 
 _final_balances_jit: Any = None
@@ -476,6 +493,11 @@ def _trace_account(
     n, n_addr = led.n_events, led.n_addresses
     amt = led.ev_amount
     fast = amt.dtype != object
+    if fast and sum(int(amt[e]) for e in src_events) >= INT64_SAFE:
+        # the ledger's per-address bound (``ledger_money``) does not cover the overlap count
+        # of several huge sources: trace this one on exact ints
+        amt = amt.astype(object)
+        fast = False
     is_src = np.zeros(n, dtype=np.bool_)
     is_src[src_events] = True
     bal = _money_zeros(amt, n_addr)
@@ -483,7 +505,7 @@ def _trace_account(
     hop = np.full(n_addr, NO_LIMIT_HOPS, dtype=np.int64)
     warnings: list[str] = []
     if backward:
-        _final_balances(led, bal)
+        _final_balances(led, amt, bal)
         ev_from, ev_to = led.ev_to[::-1].copy(), led.ev_from[::-1].copy()
         ev_kind, ev_amt = led.ev_kind[::-1].copy(), amt[::-1].copy()
         is_src = is_src[::-1].copy()
@@ -528,7 +550,7 @@ def _trace_account(
     )
     if code in (ak.FIFO, ak.LIFO):
         fn = ak.sweep_lots_jit if fast else ak.sweep_lots
-        fn(*args, _money_zeros(amt, 0))
+        fn(*args, _money_zeros(amt, 0), ak.LOTS_CAP)
     else:
         fn = ak.sweep_scalar_jit if fast else ak.sweep_scalar
         fn(*args)
@@ -601,8 +623,10 @@ def _trace_account(
         _flows=flows,
     )
 
-    def context() -> ExplainContext:
-        fl = result.flows
+    def context(res: TraceResult) -> ExplainContext:
+        # the result is an argument, not captured: no reference cycle keeps big arrays alive
+        fl = res.flows
+        eps = res.endpoints
         # delivered flows by (kernel-order) recipient, in kernel order
         into: dict[int, list[int]] = {}
         for i, k in enumerate(flow_ev):
@@ -630,7 +654,7 @@ def _trace_account(
             return [(j, fl[j].amount) for j in sorted(lst)]
 
         def amount(address: str) -> int:
-            return sum(e.amount for e in result.endpoints if e.address == address)
+            return sum(e.amount for e in eps if e.address == address)
 
         return ExplainContext(fl, terminals, parents, amount)
 

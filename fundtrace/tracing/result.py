@@ -65,7 +65,7 @@ class TraceResult:
     warnings: list[str] = field(default_factory=list)
     _endpoints: Callable[[], list[Endpoint]] | list[Endpoint] | None = None
     _flows: Callable[[], list[Flow]] | list[Flow] | None = None
-    _explain: Callable[[], ExplainContext] | ExplainContext | None = None
+    _explain: Callable[[TraceResult], ExplainContext] | ExplainContext | None = None
     _ranges: Callable[[str, int], list[tuple[int, int]]] | None = None
 
     def tainted_ranges(self, txid: str, vout: int) -> list[tuple[int, int]]:
@@ -91,8 +91,8 @@ class TraceResult:
         return self._flows or []
 
     def explain_context(self) -> ExplainContext:
-        if callable(self._explain):
-            self._explain = self._explain()
+        if callable(self._explain):  # given self, so it need not hold a reference to it
+            self._explain = self._explain(self)
         assert self._explain is not None
         return self._explain
 

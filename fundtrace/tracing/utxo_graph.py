@@ -40,6 +40,7 @@ class UtxoGraph:
     decimals: int = 8
     _addr_index: dict[str, int] | None = None
     _tx_index: dict[str, int] | None = None
+    _double_spends: bool | None = None
 
     @property
     def n_tx(self) -> int:
@@ -53,6 +54,14 @@ class UtxoGraph:
     def n_events(self) -> int:
         """Inputs plus outputs: what a sweep touches (the benchmark's unit of work)."""
         return int(self.in_spent.shape[0] + self.out_value.shape[0])
+
+    def has_double_spends(self) -> bool:
+        """Whether two inputs spend the same output (conflicting transactions in the data):
+        then a forward fifo/lifo sweep must keep every output's ranges, as one is read twice."""
+        if self._double_spends is None:
+            spent = int(np.count_nonzero(self.in_spent >= 0))
+            self._double_spends = spent != int(np.count_nonzero(self.out_spender >= 0))
+        return self._double_spends
 
     def tx_id(self, txid: str) -> int:
         if self._tx_index is None:

@@ -40,6 +40,8 @@ FIFO = 2
 LIFO = 3
 TIHO = 4
 BIG_HOP = 1 << 40
+POOL_CAP = 4096
+"""Initial interval pool size (ranges); it grows as needed (tests set it tiny to compact often)."""
 
 
 def utxo_scalar(
@@ -66,6 +68,15 @@ def utxo_scalar(
     """poison / haircut / tiho. ``sinks``: [fee, unused, input value missing from the data]."""
     n_tx = tx_coinbase.shape[0]
     zero = out_value[0] - out_value[0] if out_value.shape[0] > 0 else 0
+    # scratch for one transaction's weights and shares, reused (no allocation per transaction)
+    width = 1
+    for t in range(n_tx):
+        wo = tx_out_ptr[t + 1] - tx_out_ptr[t] + 1
+        wi = tx_in_ptr[t + 1] - tx_in_ptr[t]
+        width = max(width, wo, wi)
+    wbuf = np.zeros_like(out_value[:1]).repeat(width)
+    sbuf = np.zeros_like(out_value[:1]).repeat(width)
+    rbuf = np.zeros_like(out_value[:1]).repeat(width)
     for step in range(n_tx):
         t = n_tx - 1 - step if backward else step
         i0 = tx_in_ptr[t]
@@ -75,13 +86,7 @@ def utxo_scalar(
         if backward and (tx_coinbase[t] or i1 == i0):
             continue  # newly mined: the outputs themselves are the origin (holding)
         x = zero
-        total_in = x
-        total_out = x
         h = BIG_HOP
-        for k in range(i0, i1):
-            total_in += in_value[k]
-        for o in range(o0, o1):
-            total_out += out_value[o]
         # gather the taint entering this transaction (inputs forward, outputs backward)
         n_from = o1 - o0 if backward else i1 - i0
         for j in range(n_from):
@@ -97,18 +102,27 @@ def utxo_scalar(
                 h = hop[o]
         if x <= 0:
             continue
+        total_in = zero
+        for k in range(i0, i1):
+            total_in += in_value[k]
         if backward:
             m = i1 - i0
-            w = in_value[i0:i1].copy()
+            for j in range(m):
+                wbuf[j] = in_value[i0 + j]
+            w = wbuf[:m]
             denom = total_in
         else:
             m = o1 - o0
-            w = np.concatenate((out_value[o0:o1], out_value[o0 : o0 + 1]))
+            total_out = zero
+            for j in range(m):
+                wbuf[j] = out_value[o0 + j]
+                total_out += out_value[o0 + j]
             fee = total_in - total_out
-            w[m] = fee if fee > 0 else fee - fee
+            wbuf[m] = fee if fee > 0 else zero
+            w = wbuf[: m + 1]
             denom = total_in if fee > 0 else total_out
-        share = np.zeros_like(w)
-        rest = x - x
+        share = sbuf[: w.shape[0]]
+        rest = zero
         if model == POISON:
             for j in range(w.shape[0]):
                 share[j] = w[j]
@@ -116,7 +130,7 @@ def utxo_scalar(
             if x > denom:
                 rest = x - denom
                 x = denom
-            apportion(x, w, denom, share)
+            apportion(x, w, denom, share, rbuf[: w.shape[0]])
         else:  # TIHO
             order = np.argsort(-w[:m], kind="mergesort")
             left = x
@@ -169,27 +183,50 @@ def utxo_intervals(
     overlap,
     ivp,
     ivn,
+    keep_all,
+    pool_cap,
 ):  # type: ignore[no-untyped-def]
-    """fifo / lifo with exact satoshi ranges. Returns the interval pool (starts, ends); output
-    ``o``'s tainted ranges, relative to its own first satoshi, are rows ``ivp[o]:ivp[o]+ivn[o]``."""
+    """fifo / lifo with exact satoshi ranges. Returns the interval pool ``iv``: output ``o``'s
+    tainted ranges, relative to its own first satoshi, are the ``[start, end)`` pairs
+    ``iv[2q], iv[2q+1]`` for ``q`` in ``ivp[o]:ivp[o]+ivn[o]`` (``ivn[o]`` = 0: none).
+
+    Memory follows the frontier of the taint, not its history: an output's ranges are written
+    once (when the transaction that creates it forward, or spends it backward, is swept) and
+    read once (when the taint moves on); unless ``keep_all``, they are dropped at that read
+    (``ivp[o]`` = -1, recomputable by a ``keep_all`` rerun) and the pool is compacted when
+    full. Nearly every tainted output is spent again, so only the ranges of labeled, limited
+    and unspent outputs stay, and the live pool is small enough to stay in cache. Starts and
+    ends are interleaved so an output's ranges are one run of memory. Each transaction reads
+    its entering ranges once, merging adjacent ones, and cuts them straight into the
+    destinations' runs (no intermediate copy). ``keep_all`` must be set when an output can be
+    read twice (forward over data with double spends). ``pool_cap``: initial pool size in
+    ranges (it grows as needed).
+    """
     n_tx = tx_coinbase.shape[0]
     n_out = out_value.shape[0]
     zero = out_value[0] - out_value[0] if n_out > 0 else 0
-    cap = 1024
-    ivs = np.zeros_like(out_value[:1]).repeat(cap)
-    ive = np.zeros_like(out_value[:1]).repeat(cap)
+    n_src = 0
+    for o in range(n_out):
+        if is_src[o]:
+            n_src += 1
+    cap = pool_cap + n_src  # pool capacity in ranges
+    iv = np.zeros_like(out_value[:1]).repeat(2 * cap)
+    bcap = pool_cap + n_src  # blocks: (owner, position) of each run written, in pool order
+    bown = np.zeros(bcap, dtype=np.int64)
+    bpos = np.zeros(bcap, dtype=np.int64)
+    nblk = 0
     used = 0
-    rs = np.zeros_like(out_value[:1]).repeat(64)
-    re = np.zeros_like(out_value[:1]).repeat(64)
+    sl_o = np.zeros(64, dtype=np.int64)  # the transaction's tainted slots: output, offset
+    sl_off = np.zeros_like(out_value[:1]).repeat(64)
     for o in range(n_out):
         if is_src[o] and out_value[o] > 0:
-            if used == ivs.shape[0]:
-                ivs = np.concatenate((ivs, ivs))
-                ive = np.concatenate((ive, ive))
-            ivs[used] = zero
-            ive[used] = out_value[o]
+            iv[2 * used] = zero
+            iv[2 * used + 1] = out_value[o]
             ivp[o] = used
             ivn[o] = 1
+            bown[nblk] = o
+            bpos[nblk] = used
+            nblk += 1
             used += 1
     for step in range(n_tx):
         t = n_tx - 1 - step if backward else step
@@ -199,10 +236,10 @@ def utxo_intervals(
         o1 = tx_out_ptr[t + 1]
         if backward and (tx_coinbase[t] or i1 == i0):
             continue  # newly mined: the outputs themselves are the origin (holding)
-        # 1. tainted ranges entering the transaction, in its own satoshi coordinates
-        nr = 0
+        # 1. the tainted slots entering the transaction, at their offsets in its satoshi order
+        nsl = 0
+        need = 0
         off = zero
-        x = zero
         h = BIG_HOP
         n_from = o1 - o0 if backward else i1 - i0
         for j in range(n_from):
@@ -218,77 +255,159 @@ def utxo_intervals(
                     status[o] = 2
                 else:
                     status[o] = 1
-                    x += taint[o]
                     if hop[o] < h:
                         h = hop[o]
-                    for q in range(ivp[o], ivp[o] + ivn[o]):
-                        s = off + ivs[q]
-                        en = off + ive[q]
-                        if nr > 0 and re[nr - 1] == s:
-                            re[nr - 1] = en
-                            continue
-                        if nr == rs.shape[0]:
-                            rs = np.concatenate((rs, rs))
-                            re = np.concatenate((re, re))
-                        rs[nr] = s
-                        re[nr] = en
-                        nr += 1
+                    if nsl == sl_o.shape[0]:
+                        sl_o = np.concatenate((sl_o, sl_o))
+                        sl_off = np.concatenate((sl_off, sl_off))
+                    sl_o[nsl] = o
+                    sl_off[nsl] = off
+                    nsl += 1
+                    need += ivn[o]
             off += v
-        if nr == 0:
+        if nsl == 0:
             continue
-        # 2. cut the ranges at the destination rows' boundaries
         n_to = i1 - i0 if backward else o1 - o0
-        r = 0
+        # 2. room for the worst case: every entering range cut at every destination boundary
+        need += n_to
+        if used + need > cap or nblk + n_to > bcap:
+            if not keep_all:  # compact: keep the runs whose owner still points at them
+                w = 0
+                nb = 0
+                for b in range(nblk):
+                    o = bown[b]
+                    p = bpos[b]
+                    if ivp[o] != p:
+                        continue
+                    cnt = ivn[o]
+                    if p != w:
+                        for q in range(2 * cnt):
+                            iv[2 * w + q] = iv[2 * p + q]
+                    ivp[o] = w
+                    bown[nb] = o
+                    bpos[nb] = w
+                    nb += 1
+                    w += cnt
+                used = w
+                nblk = nb
+            if 2 * (used + need) > cap:  # grow, leaving at least half free
+                cap = max(2 * cap, 2 * (used + need))
+                grown = np.zeros_like(out_value[:1]).repeat(2 * cap)
+                grown[: 2 * used] = iv[: 2 * used]
+                iv = grown
+            if 2 * (nblk + n_to) > bcap:
+                bcap = max(2 * bcap, 2 * (nblk + n_to))
+                gb = np.zeros(bcap, dtype=np.int64)
+                gb[:nblk] = bown[:nblk]
+                bown = gb
+                gb = np.zeros(bcap, dtype=np.int64)
+                gb[:nblk] = bpos[:nblk]
+                bpos = gb
+        # 3. one pass over the entering ranges, merged when adjacent, cut at the boundaries of
+        # the destination rows (outputs forward, inputs backward; then the tail: the fee
+        # forward, input value missing from the data backward)
+        j = 0  # open destination: rows [lo, hi) of the transaction's satoshis
         lo = zero
-        for j in range(n_to + 1):
-            if j < n_to:
-                if backward:
-                    k = i1 - 1 - j if lifo else i0 + j
-                    v = in_value[k]
-                    dest = in_spent[k]
-                else:
-                    k = o0 + j
-                    v = out_value[k]
-                    dest = k
-                hi = lo + v
-            else:  # the tail: fee (forward) or input value missing from the data (backward)
-                dest = -2
-                hi = re[nr - 1] if re[nr - 1] > lo else lo
-            while r < nr and re[r] <= lo:
-                r += 1
-            c = zero
-            start = used
-            q = r
-            while q < nr and rs[q] < hi:
-                s = rs[q] if rs[q] > lo else lo
-                en = re[q] if re[q] < hi else hi
-                if en > s:
-                    c += en - s
-                    if dest >= 0 and not is_src[dest]:
-                        if used == ivs.shape[0]:
-                            ivs = np.concatenate((ivs, ivs))
-                            ive = np.concatenate((ive, ive))
-                        ivs[used] = s - lo
-                        ive[used] = en - lo
-                        used += 1
+        hi = zero
+        dest = -2
+        k = 0
+        c = zero
+        start = used
+        keep = False
+        if n_to > 0:
+            if backward:
+                k = i1 - 1 if lifo else i0
+                hi = in_value[k]
+                dest = in_spent[k]
+            else:
+                k = o0
+                hi = out_value[k]
+                dest = k
+            keep = dest >= 0 and not is_src[dest]
+        si = 0
+        q = 0
+        qend = 0
+        base = zero
+        s = zero
+        en = zero
+        ps = zero
+        pe = zero
+        have = False
+        while True:
+            # the next entering range [s, en), merged into the pending [ps, pe) if adjacent
+            while q == qend and si < nsl:
+                if si > 0 and not keep_all:
+                    ivp[sl_o[si - 1]] = -1  # read: the taint moves on
+                o = sl_o[si]
+                base = sl_off[si]
+                q = ivp[o]
+                qend = q + ivn[o]
+                si += 1
+            last = q == qend
+            if not last:
+                s = base + iv[2 * q]
+                en = base + iv[2 * q + 1]
                 q += 1
-            if dest == -2:
+                if have and pe == s:
+                    pe = en
+                    continue
+            # place the pending range; at the end, close every remaining destination
+            cs = ps
+            ce = pe if have else ps
+            while True:
+                if j < n_to and (cs >= hi or (last and cs >= ce)):
+                    if dest == -1:
+                        origin[in_addr[k]] += c
+                    elif is_src[dest]:
+                        overlap[0] += c
+                    else:
+                        taint[dest] = c
+                        ivp[dest] = start
+                        ivn[dest] = used - start
+                        if used > start:
+                            bown[nblk] = dest
+                            bpos[nblk] = start
+                            nblk += 1
+                        if c > 0:
+                            hop[dest] = h + 1
+                    j += 1
+                    lo = hi
+                    c = zero
+                    start = used
+                    if j < n_to:
+                        if backward:
+                            k = i1 - 1 - j if lifo else i0 + j
+                            hi = lo + in_value[k]
+                            dest = in_spent[k]
+                        else:
+                            k = o0 + j
+                            hi = lo + out_value[k]
+                            dest = k
+                        keep = dest >= 0 and not is_src[dest]
+                    else:
+                        keep = False
+                    continue
+                if cs >= ce:
+                    break
+                e2 = ce if j == n_to or ce < hi else hi
+                c += e2 - cs
+                if keep:
+                    iv[2 * used] = cs - lo
+                    iv[2 * used + 1] = e2 - lo
+                    used += 1
+                cs = e2
+            if last:
+                if not keep_all:
+                    ivp[sl_o[nsl - 1]] = -1
                 if backward:
                     sinks[2] += c
                 else:
                     sinks[0] += c
-            elif dest == -1:
-                origin[in_addr[k]] += c
-            elif is_src[dest]:
-                overlap[0] += c
-            else:
-                taint[dest] = c
-                ivp[dest] = start
-                ivn[dest] = used - start
-                if c > 0:
-                    hop[dest] = h + 1
-            lo = hi
-    return ivs[:used], ive[:used]
+                break
+            ps = s
+            pe = en
+            have = True
+    return iv[: 2 * used].copy()
 
 
 utxo_scalar_jit = njit(cache=True)(utxo_scalar)
