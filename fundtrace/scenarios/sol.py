@@ -31,6 +31,7 @@ START_SLOT = 250_000_000
 START_TIME = 1_709_000_000
 SOL = 10**9
 TOKEN_RENT = 2_039_280
+COLD_STORAGE = 100_000_000 * SOL  # an exchange's cold wallet, opened on first top-up
 MINT_RENT = 1_461_600
 PROGRAM_LAMPORTS = 1_141_440
 EXCHANGES = ("Alpha Exchange", "Bravo Exchange", "Charlie Exchange", "Delta Exchange")
@@ -485,6 +486,7 @@ class Background:
     def __init__(self, w: World) -> None:
         self.w = w
         self.users: list[str] = []
+        self.cold: dict[str, str] = {}
 
     def _new(self) -> str:
         a = self.w.ids.sol_address()
@@ -500,16 +502,31 @@ class Background:
             self.users.pop()
             self.w.st.forget(gone, (self.w.mint_a, self.w.mint_b))
 
+    def _refill(self, exchange: str, hot: str) -> tuple[str, Any]:
+        """The exchange tops its hot wallet up from cold storage, as exchanges do daily.
+
+        Withdrawals outpace deposits over a long history; without top-ups the hot wallets run
+        dry and background traffic stalls (10M-transfer scenarios stopped near 1.5M). The cold
+        wallet appears on first use, so smaller scenarios are unchanged.
+        """
+        cold = self.cold.get(exchange)
+        if cold is None:
+            cold = self.cold[exchange] = self.w.ids.sol_address()
+            self.w.st.lamports[cold] = COLD_STORAGE
+            self.w.labels.append(LabelRow(Chain.SOL, cold, exchange, "exchange"))
+        return cold, lambda b: b.transfer_sol(cold, hot, 200_000 * SOL)
+
     def op(self) -> tuple[str, Any] | None:
         self._trim()
         w, rng, st = self.w, self.w.rng, self.w.st
         r = rng.randrange(100)
         if r < 15 or len(self.users) < 20:
-            hot = w.hot[rng.choice(EXCHANGES)]
+            exchange = rng.choice(EXCHANGES)
+            hot = w.hot[exchange]
             to = self._new() if rng.random() < 0.7 or not self.users else rng.choice(self.users)
             lam = rng.randint(1, 5000) * SOL // 100
             if st.lamports[hot] < lam + 1_000 * SOL:
-                return None
+                return self._refill(exchange, hot)
             if rng.random() < 0.5:
                 return hot, lambda b: b.transfer_sol(hot, to, lam)
             amt = rng.randint(1, 20_000) * 10**6
