@@ -9,9 +9,10 @@ Same run, same input bytes, each side timed from the JSON text to its mapped rec
   Batch. ethereum-etl: ``json.loads`` per line, ``EthBlockMapper.json_dict_to_block``,
   ``EthReceiptMapper.json_dict_to_receipt`` and ``EthTokenTransferExtractor`` per log.
 * Bitcoin: the verbosity-3 ``getblock`` response of block 279,671 (Core JSON-RPC), replicated
-  with unique txids. Both sides ``json.loads(line, parse_float=Decimal)`` (exact amounts).
-  fundtrace: ``core_rpc.parse_getblock``. bitcoin-etl: ``BtcBlockMapper.json_dict_to_block``.
-* Load: the parsed batches stored with ``data_collection.storage.store_batch`` into a
+  with unique txids.
+  fundtrace: ``dispatch.parse_btc_rpc_bytes`` (the importer's path) on the file's bytes;
+  bitcoin-etl: ``json.loads(line, parse_float=Decimal)`` + ``BtcBlockMapper.json_dict_to_block``.
+* Load: the parsed batches stored with ``data_collection.storage.store_batches`` into a
   throw-away PostgreSQL server (tests/pg.py), in batches of --load-batch transactions;
   rows = blocks + transactions + outputs + inputs + transfers written.
 
@@ -42,9 +43,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from fundtrace.chains.btc.core_rpc import parse_getblock  # noqa: E402
 from fundtrace.chains.eth import rpc  # noqa: E402
 from fundtrace.core.model import Batch  # noqa: E402
+from fundtrace.ingest.dispatch import parse_btc_rpc_bytes  # noqa: E402
 from tests.paths import FIXTURES  # noqa: E402
 
 ETH_RPC = FIXTURES / "eth" / "rpc"
@@ -154,16 +155,10 @@ def parse_eth(path: Path) -> tuple[float, Batch]:
 
 
 def parse_btc(path: Path) -> tuple[float, Batch]:
-    lines = path.read_text().splitlines()
+    """What ``fundtrace import --chain btc --format rpc FILE`` runs, timed from the bytes."""
+    data = path.read_bytes()
     t0 = time.perf_counter()
-    batch = None
-    for line in lines:
-        b = parse_getblock(json.loads(line, parse_float=Decimal))
-        if batch is None:
-            batch = b
-        else:
-            batch.extend(b)
-    assert batch is not None
+    batch = parse_btc_rpc_bytes(data, source=str(path))
     return time.perf_counter() - t0, batch
 
 
@@ -182,8 +177,11 @@ def run_etl(etl_python: str, chain: str, path: Path, tmp: Path) -> dict | str:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def load(batches: list[Batch], per_batch: int) -> tuple[int, float]:
-    """Rows written and seconds, storing into a throw-away PostgreSQL (migrations excluded)."""
+def load(batches: list[Batch], per_batch: int, *, pipelined: bool = True) -> tuple[int, float]:
+    """Rows written and seconds, storing into a throw-away PostgreSQL (migrations excluded).
+
+    ``pipelined`` stores with ``storage.store_batches`` (the next batch is encoded while the
+    database writes the current one); otherwise ``store_batch`` is called once per batch."""
     from tests.pg import throwaway_postgres
 
     with throwaway_postgres() as url:
@@ -196,7 +194,7 @@ def load(batches: list[Batch], per_batch: int) -> tuple[int, float]:
         call_command("migrate", verbosity=0)
         from django.db import connection
 
-        from data_collection.storage import store_batch
+        from data_collection.storage import store_batch, store_batches
 
         assert connection.vendor == "postgresql"
         chunks = []
@@ -209,10 +207,11 @@ def load(batches: list[Batch], per_batch: int) -> tuple[int, float]:
                     {t.block_number: blocks[t.block_number] for t in part.transactions}.values()
                 )
                 chunks.append(part)
-        rows = 0
         t0 = time.perf_counter()
-        for part in chunks:
-            rows += store_batch(part).rows
+        if pipelined:
+            rows = store_batches(chunks).rows
+        else:
+            rows = sum(store_batch(part).rows for part in chunks)
         seconds = time.perf_counter() - t0
         connection.close()
     return rows, seconds
@@ -224,6 +223,11 @@ def main() -> None:
     ap.add_argument("--etl-python", default="/tmp/etlvenv/bin/python")
     ap.add_argument("--load-batch", type=int, default=20_000, help="transactions per store_batch")
     ap.add_argument("--no-load", action="store_true", help="skip the PostgreSQL load")
+    ap.add_argument(
+        "--load-sequential",
+        action="store_true",
+        help="store_batch per batch instead of the pipelined store_batches",
+    )
     args = ap.parse_args()
     summary = []
     batches = []
@@ -256,8 +260,9 @@ def main() -> None:
                 f"chain={chain} parse_records_per_s={rate:.0f} vs_etl={rate / their_rate:.2f}"
             )
     if not args.no_load:
-        rows, seconds = load(batches, args.load_batch)
-        print(f"load rows={rows} seconds={seconds:.2f} (PostgreSQL, store_batch)")
+        rows, seconds = load(batches, args.load_batch, pipelined=not args.load_sequential)
+        how = "store_batch" if args.load_sequential else "store_batches"
+        print(f"load rows={rows} seconds={seconds:.2f} (PostgreSQL, {how})")
         summary.append(f"load_rows_per_s={rows / seconds:.0f}")
     print("\n".join(summary))
 

@@ -2,9 +2,11 @@
 
 Re-importing the same data updates rows in place (keyed by chain + hash + index) and never
 doubles them; a batch that fails half way leaves the database exactly as it was, because the
-whole batch runs inside ``transaction.atomic``. Writes are set-based: on PostgreSQL, COPY into
-temporary staging tables followed by ``INSERT ... SELECT ... ON CONFLICT`` (see ``pg_copy``);
-elsewhere, batched ``INSERT ... ON CONFLICT`` through the ORM.
+whole batch runs inside ``transaction.atomic``. Writes are set-based: on PostgreSQL, COPY
+(straight into the tables for new transactions, through staging tables and
+``INSERT ... SELECT ... ON CONFLICT`` for stored ones; see ``pg_store``); elsewhere, batched
+``INSERT ... ON CONFLICT`` through the ORM. ``store_batches`` overlaps encoding the next batch
+with writing the current one.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from data_collection import models as m
 from fundtrace.core.model import NATIVE, Batch, Chain, Transaction, TransferKind
@@ -175,16 +178,15 @@ def batch_rows(batch: Batch) -> Rows:
 
 def store_batch(batch: Batch) -> StoreStats:
     """Upsert everything in ``batch`` atomically and link Bitcoin inputs to their outputs."""
+    if connection.vendor == "postgresql":
+        from data_collection.pg_direct import prepare
+
+        return _store_prepared(prepare(batch))
     for tx in batch.transactions:
         tx.validate()
     rows = batch_rows(batch)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            from data_collection.pg_copy import store_rows_postgres
-
-            linked = store_rows_postgres(rows, batch.chain)
-        else:
-            linked = _store_rows_orm(rows, batch.chain)
+        linked = _store_rows_orm(rows, batch.chain)
     return StoreStats(
         blocks=len(rows.blocks),
         transactions=len(rows.txs),
@@ -193,6 +195,57 @@ def store_batch(batch: Batch) -> StoreStats:
         transfers=len(rows.transfers),
         assets=len(rows.assets),
         linked_inputs=linked,
+    )
+
+
+def store_batches(batches: Iterable[Batch]) -> StoreStats:
+    """``store_batch`` each batch in turn (each atomic on its own), and on PostgreSQL encode
+    the next batch in a worker thread while the database writes the current one.
+
+    The encoding is pure Python and the database wait releases the GIL, so on a machine with
+    two cores the client's share of the load time disappears. Semantics are those of the
+    sequential loop: a batch that fails validation or storage raises once every batch before
+    it is stored, and nothing after it is.
+    """
+    total = StoreStats()
+    if connection.vendor != "postgresql":
+        for batch in batches:
+            total.add(store_batch(batch))
+        return total
+    from concurrent.futures import ThreadPoolExecutor
+
+    from data_collection.pg_direct import prepare
+
+    items = iter(batches)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fundtrace-encode") as pool:
+        ahead = next((pool.submit(prepare, b) for b in items), None)
+        while ahead is not None:
+            prep = ahead.result()
+            ahead = next((pool.submit(prepare, b) for b in items), None)
+            total.add(_store_prepared(prep))
+    return total
+
+
+def _store_prepared(prep: Any) -> StoreStats:
+    """PostgreSQL (``pg_store``). Should another importer store some of the same transactions
+    while this one runs, the direct COPY hits a unique key: the batch is rolled back and
+    stored again in merge mode."""
+    from data_collection.pg_store import store_prepared
+
+    try:
+        with transaction.atomic():
+            n = store_prepared(prep)
+    except IntegrityError:
+        with transaction.atomic():
+            n = store_prepared(prep, merge=True)
+    return StoreStats(
+        blocks=n["block"],
+        transactions=n["tx"],
+        outputs=n["output"],
+        inputs=n["input"],
+        transfers=n["transfer"],
+        assets=n["asset"],
+        linked_inputs=n["linked"],
     )
 
 
@@ -213,6 +266,21 @@ def _upsert(model: type, cols: tuple[str, ...], rows: list[tuple], unique: list[
             model.objects.bulk_create(objs, ignore_conflicts=True)
 
 
+def _upsert_addresses(rows: list[tuple]) -> None:
+    """Keep the earliest first-seen block whatever order imports arrive in (SQLite's scalar
+    min() is NULL if either side is, hence the COALESCEs)."""
+    table = m.Address._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (chain, address, first_seen_block) VALUES (%s, %s, %s) "
+        "ON CONFLICT (chain, address) DO UPDATE SET first_seen_block = min("
+        f"COALESCE({table}.first_seen_block, excluded.first_seen_block), "
+        f"COALESCE(excluded.first_seen_block, {table}.first_seen_block))"
+    )
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            cursor.executemany(sql, chunk)
+
+
 def _tx_ids(chain: str, hashes: Iterable[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for chunk in _chunks(sorted(set(hashes)), 900):
@@ -229,6 +297,7 @@ def _with_tx_id(rows: list[tuple], ids: dict[str, int], cols: tuple[str, ...]):
 
 
 def _store_rows_orm(rows: Rows, chain: Chain) -> int:
+    """SQLite (and any database but PostgreSQL): batched ``INSERT ... ON CONFLICT``."""
     _upsert(m.Asset, ASSET_COLS, rows.assets, ["chain", "asset_id"])
     _upsert(m.Block, BLOCK_COLS, rows.blocks, ["chain", "number"])
     _upsert(m.BlockchainTransaction, TX_COLS, rows.txs, ["blockchain_network", "transaction_hash"])
@@ -243,7 +312,7 @@ def _store_rows_orm(rows: Rows, chain: Chain) -> int:
     _upsert(m.TxInput, in_cols[:6], [r[:6] for r in in_rows if r[6] is None], key)
     tr_rows, tr_cols = _with_tx_id(rows.transfers, ids, TRANSFER_COLS)
     _upsert(m.Transfer, tr_cols, tr_rows, ["chain", "tx_hash", "kind", "index"])
-    _upsert(m.Address, ADDRESS_COLS, rows.addresses, ["chain", "address"])
+    _upsert_addresses(rows.addresses)
     if not chain.is_utxo:
         return 0
     txids = list(ids)
@@ -255,11 +324,6 @@ def _store_rows_orm(rows: Rows, chain: Chain) -> int:
 def _temp_keys(cursor, txids: list[str]) -> None:
     cursor.execute("DROP TABLE IF EXISTS temp_batch_txids")
     cursor.execute("CREATE TEMP TABLE temp_batch_txids (txid varchar(100) PRIMARY KEY)")
-    if connection.vendor == "postgresql":
-        with cursor.cursor.copy("COPY temp_batch_txids (txid) FROM STDIN") as copy:
-            for t in txids:
-                copy.write_row((t,))
-        return
     for chunk in _chunks(txids, 500):
         cursor.executemany("INSERT INTO temp_batch_txids VALUES (%s)", [(t,) for t in chunk])
 
@@ -318,16 +382,11 @@ def _fill_fees_sql(chain: str, txids: list[str]) -> None:
     SQLite keeps amounts as padded text, so sums there are exact only below 2**63; Bitcoin's
     21e14 satoshi supply is far below that, and the result is stored back padded.
     """
-    if connection.vendor == "postgresql":
-        sql = FEE_SQL.format(
-            fee="ins.total_in - outs.total_out", in_value="value", out_value="value"
-        )
-    else:
-        sql = FEE_SQL.format(
-            fee="printf('%%078d', ins.total_in - outs.total_out)",
-            in_value="CAST(value AS INTEGER)",
-            out_value="CAST(value AS INTEGER)",
-        )
+    sql = FEE_SQL.format(
+        fee="printf('%%078d', ins.total_in - outs.total_out)",
+        in_value="CAST(value AS INTEGER)",
+        out_value="CAST(value AS INTEGER)",
+    )
     with connection.cursor() as c:
         c.execute(sql, [chain, chain])
 

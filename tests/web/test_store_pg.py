@@ -1,0 +1,361 @@
+"""The bulk store (``storage.store_batch`` / ``store_batches``): idempotent, all-or-nothing,
+exact, on whichever database DATABASE_URL selects; the PostgreSQL COPY path in particular
+(``python -m tests.pg pytest tests/web``)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import DataError, IntegrityError, connection
+from hypothesis import given
+from hypothesis import strategies as st
+
+from data_collection import models as m
+from data_collection.pg_copy import NULL, bool_col, copy_text, int_col, text_col
+from data_collection.storage import store_batch, store_batches
+from fundtrace.core.model import (
+    UINT256_MAX,
+    Asset,
+    Batch,
+    Block,
+    Chain,
+    ModelError,
+    Transaction,
+    Transfer,
+    TransferKind,
+    TxInput,
+    TxOutput,
+)
+from tests.paths import FIXTURES, needs_shared
+
+db = pytest.mark.django_db
+BLOCK_279671 = FIXTURES / "btc" / "rpc" / "ordhook" / "279671.json"
+TABLES = (m.Block, m.BlockchainTransaction, m.TxOutput, m.TxInput, m.Transfer, m.Asset, m.Address)
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every stored row (ids included), to compare the database before and after."""
+    return {
+        model.__name__: sorted(tuple(str(v) for v in row) for row in model.objects.values_list())
+        for model in TABLES
+    }
+
+
+def row_versions() -> dict[str, list[tuple]]:
+    """PostgreSQL row versions: an ``UPDATE`` that rewrites a row changes its ``xmin``."""
+    out = {}
+    with connection.cursor() as c:
+        for model in TABLES:
+            c.execute(f"SELECT id, xmin::text FROM {model._meta.db_table} ORDER BY id")
+            out[model.__name__] = c.fetchall()
+    return out
+
+
+def postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL COPY path")
+
+
+def coinbase(txid: str, value: int, address: str, block: int = 100) -> Transaction:
+    return Transaction(
+        Chain.BTC,
+        txid,
+        block,
+        timestamp=1_600_000_000 + block,
+        is_coinbase=True,
+        fee=0,
+        inputs=[TxInput(0, None, None)],
+        outputs=[TxOutput(0, value, "pubkeyhash", address)],
+    )
+
+
+def spend(txid: str, prev: str, vout: int, outputs: list[int], block: int = 100) -> Transaction:
+    return Transaction(
+        Chain.BTC,
+        txid,
+        block,
+        timestamp=1_600_000_000 + block,
+        inputs=[TxInput(0, prev, vout)],
+        outputs=[
+            TxOutput(i, v, "witness_v0_keyhash", f"bc1q{txid[:6]}{i}")
+            for i, v in enumerate(outputs)
+        ],
+    )
+
+
+def h(n: int) -> str:
+    return f"{n:064x}"
+
+
+def eth_transfer_tx(hash_: str, amount: int, block: int = 7) -> Transaction:
+    a, b = "0x" + "aa" * 20, "0x" + "bb" * 20
+    return Transaction(
+        Chain.ETH,
+        hash_,
+        block,
+        tx_index=3,
+        timestamp=1_700_000_000,
+        fee=21_000,
+        fee_payer=a,
+        to_address=b,
+        value=amount,
+        transfers=[Transfer(0, TransferKind.NATIVE, "native", a, b, amount, trace_address="")],
+    )
+
+
+# --- COPY text encoding (pure) ---------------------------------------------------------------
+
+
+def decode_field(field: str) -> str | None:
+    """PostgreSQL's reading of one COPY text field (the escapes ``pg_copy`` writes)."""
+    if field == NULL:
+        return None
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\":
+            out.append({"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}[field[i + 1]])
+            i += 2
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+@given(st.lists(st.one_of(st.none(), st.text()), min_size=1, max_size=30))
+def test_text_columns_survive_the_copy_format_exactly(values: list[str | None]) -> None:
+    text = copy_text([text_col(values), int_col(list(range(len(values))))])
+    lines = text.split("\n")
+    assert lines.pop() == ""  # every row ends with a newline, and no value adds one
+    assert len(lines) == len(values)
+    decoded = [decode_field(line.split("\t")[0]) for line in lines]
+    assert decoded == values  # None stays NULL, "" stays an empty string
+
+
+def test_integer_columns_are_exact_decimal_at_uint256_width() -> None:
+    assert int_col([0, UINT256_MAX, None, 2**63]) == [
+        "0",
+        "115792089237316195423570985008687907853269984665640564039457584007913129639935",
+        NULL,
+        "9223372036854775808",
+    ]
+    assert int_col([True, False]) == ["1", "0"]  # a bool never becomes the word "True"
+    assert bool_col([True, False, None]) == ["t", "f", NULL]
+
+
+def test_columns_of_unequal_length_are_refused() -> None:
+    with pytest.raises(ValueError):
+        copy_text([["a", "b"], ["1"]])
+
+
+# --- storing ---------------------------------------------------------------------------------
+
+
+@db
+def test_links_fees_and_uint256_amounts_are_stored_exactly() -> None:
+    big = UINT256_MAX - 12345
+    batch = Batch(
+        Chain.BTC,
+        blocks=[Block(Chain.BTC, 100, h(999), 1_600_000_100)],
+        transactions=[
+            coinbase(h(1), 5_000_000_000, "1Miner"),
+            spend(h(2), h(1), 0, [4_000, 999_990_000]),
+        ],
+    )
+    stats = store_batch(batch)
+    assert (stats.transactions, stats.outputs, stats.inputs, stats.linked_inputs) == (2, 3, 2, 1)
+    inp = m.TxInput.objects.get(txid=h(2))
+    assert (inp.spent_output.txid, inp.spent_output.index, inp.value) == (h(1), 0, 5_000_000_000)
+    assert inp.address == "1Miner"
+    fee = m.BlockchainTransaction.objects.get(transaction_hash=h(2)).fee
+    assert fee == 5_000_000_000 - 4_000 - 999_990_000
+    store_batch(Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", big)]))
+    row = m.Transfer.objects.get(tx_hash="0x01")
+    assert row.amount == big and type(row.amount) is int
+    assert (row.block_number, row.tx_index, row.timestamp.timestamp()) == (7, 3, 1_700_000_000)
+    assert row.transaction.transaction_hash == "0x01"
+
+
+@db
+def test_reimport_stores_nothing_twice_and_rewrites_no_row() -> None:
+    batch = Batch(
+        Chain.BTC,
+        blocks=[Block(Chain.BTC, 100, h(999), 1_600_000_100)],
+        transactions=[coinbase(h(1), 50, "1Miner"), spend(h(2), h(1), 0, [20, 25])],
+    )
+    store_batch(batch)
+    store_batch(Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", 5)]))
+    before = snapshot()
+    store_batch(batch)
+    store_batch(Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", 5)]))
+    assert snapshot() == before
+    if connection.vendor == "postgresql":
+        versions = row_versions()
+        store_batch(batch)
+        assert row_versions() == versions  # identical data leaves every row as it was
+
+
+@db
+def test_partly_stored_batch_merges_changed_rows_and_adds_new_ones() -> None:
+    store_batch(Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", 5)]))
+    store_batch(
+        Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", 6), eth_transfer_tx("0x02", 7)])
+    )
+    got = dict(m.Transfer.objects.values_list("tx_hash", "amount"))
+    assert got == {"0x01": 6, "0x02": 7}
+    assert m.BlockchainTransaction.objects.count() == 2
+
+
+@db
+def test_failing_batch_leaves_the_database_exactly_as_it_was() -> None:
+    store_batch(
+        Batch(Chain.BTC, transactions=[coinbase(h(1), 50, "1Miner"), spend(h(2), h(1), 0, [40])])
+    )
+    before = snapshot()
+    # h(3) spends the output h(2) already spent: the database refuses the double spend after
+    # the new transactions and outputs were written, and all of it is rolled back.
+    double = Batch(
+        Chain.BTC,
+        transactions=[
+            coinbase(h(4), 50, "1Other", block=101),
+            spend(h(3), h(1), 0, [30], block=101),
+        ],
+    )
+    with pytest.raises(IntegrityError):
+        store_batch(double)
+    assert snapshot() == before
+    if connection.vendor != "postgresql":
+        return  # SQLite does not enforce varchar lengths
+    too_long = eth_transfer_tx("0x09", 1)
+    too_long.transfers[0].to_address = "0x" + "c" * 200  # longer than the column allows
+    with pytest.raises(DataError, match="too long"):
+        store_batch(Batch(Chain.ETH, transactions=[eth_transfer_tx("0x08", 1), too_long]))
+    assert snapshot() == before
+
+
+@db
+def test_input_stored_before_its_output_is_linked_by_a_later_batch() -> None:
+    store_batch(Batch(Chain.BTC, transactions=[spend(h(2), h(1), 0, [40])]))
+    assert m.TxInput.objects.get(txid=h(2)).spent_output is None
+    stats = store_batch(Batch(Chain.BTC, transactions=[coinbase(h(1), 50, "1Miner")]))
+    assert stats.linked_inputs == 1
+    inp = m.TxInput.objects.get(txid=h(2))
+    assert (inp.spent_output.txid, inp.value, inp.address) == (h(1), 50, "1Miner")
+    assert m.BlockchainTransaction.objects.get(transaction_hash=h(2)).fee == 10
+
+
+@db
+def test_escaped_strings_and_empty_strings_round_trip() -> None:
+    name = 'Tab\there, back\\slash, new\nline, cr\r, quote "'
+    store_batch(
+        Batch(
+            Chain.ETH,
+            transactions=[eth_transfer_tx("0x01", 1)],
+            assets=[Asset(Chain.ETH, "0x" + "cc" * 20, symbol="", decimals=0, name=name)],
+        )
+    )
+    asset = m.Asset.objects.get()
+    assert (asset.symbol, asset.name, asset.decimals) == ("", name, 0)
+    assert m.Transfer.objects.get().trace_address == ""
+
+
+@db
+def test_pipelined_store_matches_sequential_semantics() -> None:
+    good = Batch(Chain.BTC, transactions=[coinbase(h(1), 50, "1Miner")])
+    later = Batch(Chain.BTC, transactions=[spend(h(2), h(1), 0, [45], block=101)])
+    bad = Batch(Chain.BTC, transactions=[spend(h(3), h(2), 0, [99], block=102)])
+    bad.transactions[0].inputs[0].value = 45  # outputs exceed inputs
+    never = Batch(Chain.BTC, transactions=[coinbase(h(4), 50, "1Late", block=103)])
+    with pytest.raises(ModelError, match="outputs exceed inputs"):
+        store_batches([good, later, bad, never])
+    stored = set(m.BlockchainTransaction.objects.values_list("transaction_hash", flat=True))
+    assert stored == {h(1), h(2)}
+    assert m.TxInput.objects.get(txid=h(2)).spent_output.txid == h(1)
+    # re-stored (1 tx, 1 output, 1 input each), still counted, nothing doubled
+    assert store_batches([good, later]).rows == 6
+    assert m.TxOutput.objects.count() == 2
+
+
+@db
+def test_batch_racing_another_importer_is_merged_not_doubled(monkeypatch) -> None:
+    postgres_only()
+    from data_collection import pg_merge
+
+    store_batch(Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", 5)]))
+    # As if another importer stored 0x01 between the check and the COPY.
+    monkeypatch.setattr(pg_merge, "any_stored", lambda *a: False)
+    stats = store_batch(
+        Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", 6), eth_transfer_tx("0x02", 1)])
+    )
+    assert stats.transactions == 2
+    assert dict(m.Transfer.objects.values_list("tx_hash", "amount")) == {"0x01": 6, "0x02": 1}
+    assert m.BlockchainTransaction.objects.count() == 2
+
+
+# --- real data -------------------------------------------------------------------------------
+
+
+def block_279671() -> Batch:
+    from fundtrace.chains.btc.core_rpc import parse_getblock
+
+    return parse_getblock(json.loads(BLOCK_279671.read_text(), parse_float=Decimal))
+
+
+def fees_and_links() -> tuple[dict[str, int | None], set[tuple[str, str, int]]]:
+    fees = dict(m.BlockchainTransaction.objects.values_list("transaction_hash", "fee"))
+    links = set(
+        m.TxInput.objects.filter(spent_output__isnull=False).values_list(
+            "txid", "spent_output__txid", "spent_output__index"
+        )
+    )
+    return fees, links
+
+
+@needs_shared
+@db
+def test_block_279671_split_in_two_batches_stores_what_one_batch_stores() -> None:
+    """Later transactions first: their inputs spend outputs stored only by the next batch."""
+    whole = block_279671()
+    store_batch(whole)
+    fees, links = fees_and_links()
+    coinbase_out = m.TxOutput.objects.filter(transaction__is_coinbase=True).values_list(
+        "value", flat=True
+    )
+    assert sum(coinbase_out) == 2_505_047_000  # PROVENANCE: subsidy 25 BTC + fees of 217 txs
+    paid = [fees[tx.hash] for tx in whole.transactions if not tx.is_coinbase]
+    assert len(fees) == 217 and len(paid) == 216
+    assert sum(paid) == 5_047_000
+    for model in (m.Transfer, m.TxInput, m.TxOutput, m.BlockchainTransaction, m.Block, m.Address):
+        model.objects.all().delete()
+    half = len(whole.transactions) // 2
+    late = Batch(Chain.BTC, blocks=whole.blocks, transactions=whole.transactions[half:])
+    early = Batch(Chain.BTC, blocks=whole.blocks, transactions=whole.transactions[:half])
+    store_batches([late, early])
+    assert fees_and_links() == (fees, links)
+    before = snapshot()
+    store_batches([early, late, whole])  # every path again: nothing doubles, nothing changes
+    assert snapshot() == before
+
+
+@db
+@pytest.mark.parametrize("order", [(10, 5, 20), (20, 10, 5), (5, 20, 10)])
+def test_first_seen_block_is_the_earliest_whatever_the_import_order(order: tuple) -> None:
+    who = "0x" + "ab" * 20
+
+    def tx(block: int) -> Batch:
+        t = Transaction(
+            chain=Chain.ETH,
+            hash="0x" + f"{block:064x}",
+            block_number=block,
+            tx_index=0,
+            fee=0,
+            fee_payer=who,
+            transfers=[Transfer(0, TransferKind.NATIVE, "native", who, "0x" + "cd" * 20, 1)],
+        )
+        return Batch(Chain.ETH, transactions=[t])
+
+    for block in order:
+        store_batch(tx(block))
+    got = dict(m.Address.objects.filter(chain="eth").values_list("address", "first_seen_block"))
+    assert got == {who: 5, "0x" + "cd" * 20: 5}
