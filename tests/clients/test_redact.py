@@ -20,8 +20,8 @@ from fundtrace.clients.redact import Scrubber, redact_url, split_secrets
             "https://eth-mainnet.g.alchemy.com/v2/***",
         ),
         (
-            "https://api.etherscan.io/v2/api?chainid=1&apikey=ABCDEF123",
-            "https://api.etherscan.io/v2/api?chainid=1&apikey=***",
+            "https://127.0.0.1:8443/v2/api?chainid=1&apikey=ABCDEF123",
+            "https://127.0.0.1:8443/v2/api?chainid=1&apikey=***",
         ),
         (
             "https://mainnet.helius-rpc.com/?api-key=1234-5678",
@@ -43,13 +43,13 @@ def test_redact_url(url, expected):
 
 
 def test_split_secrets_returns_the_removed_values():
-    _, secrets = split_secrets("http://bob:hunter22@h:1/v2/abcDEF_ghi-jklmnop?apikey=K123")
+    _, secrets = split_secrets("http://bob:hunter22@127.0.0.1:1/v2/abcDEF_ghi-jklmnop?apikey=K123")
     assert set(secrets) == {"bob", "hunter22", "abcDEF_ghi-jklmnop", "K123"}
 
 
 def test_scrubber_removes_plain_and_percent_encoded_secrets():
     scrub = Scrubber(["p@ss/word", "KEY123456"])
-    text = "GET /x?k=KEY123456 auth p@ss/word p%40ss%2Fword http://u:zz@host/ ?apikey=other"
+    text = "GET /x?k=KEY123456 auth p@ss/word p%40ss%2Fword http://u:zz@127.0.0.1/ ?apikey=other"
     out = scrub(text)
     for leaked in ("KEY123456", "p@ss/word", "p%40ss%2Fword", "u:zz@", "other"):
         assert leaked not in out
