@@ -182,7 +182,11 @@ def test_gc_is_back_on_and_frozen_objects_of_the_process_stay_frozen(tmp_path):
     try:
         frozen = gc.get_freeze_count()
         rpc.parse_rpc_files(paths)
-        assert gc.isenabled() and gc.get_freeze_count() == frozen
+        after = gc.get_freeze_count()
+        # A frozen object may still die by reference counting meanwhile (seen in CI: one did),
+        # so the count can only fall a little; thawing the process's objects would empty it,
+        # and freezing the parse's objects would grow it.
+        assert gc.isenabled() and frozen - 100 <= after <= frozen
     finally:
         gc.unfreeze()
 
