@@ -10,7 +10,8 @@ PYTEST_ARGS ?= -q
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# setup.py builds the optional C fast paths (fundtrace/native, */*_native.c): rebuild on change.
+$(VENV)/.installed: pyproject.toml setup.py $(wildcard fundtrace/native/*.[ch] fundtrace/chains/*/*_native.c)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"

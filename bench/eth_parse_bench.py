@@ -12,6 +12,8 @@ bare RPC results (one block or receipt per line). Each side decodes the JSON its
   EthTokenTransferExtractor.extract_transfer_from_log per log; no export to dicts/CSV.
 
 Usage: .venv/bin/python bench/eth_parse_bench.py [--txs N] [--etl-python PATH] [--repeat R]
+       [--impl auto|native|msgspec]  (auto: the C twin of rpc_bulk when built, as the importer;
+       msgspec: the pure-Python bulk path alone; native: fail if the C twin is not built)
 Prints ``chain=eth records_per_s=X`` (and the ethereum-etl figure when available): medians of R
 runs of each side, by wall clock and by the process's CPU time. On a machine shared with other
 work the CPU-time ratio is the steadier one (wall time there includes waiting for a core).
@@ -31,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from fundtrace.chains.eth import rpc  # noqa: E402
+from fundtrace.chains.eth import rpc, rpc_bulk  # noqa: E402
 from tests.paths import FIXTURES  # noqa: E402
 
 RPC = FIXTURES / "eth" / "rpc"
@@ -132,7 +134,13 @@ def main() -> None:
     ap.add_argument("--txs", type=int, default=100_000)
     ap.add_argument("--etl-python", default="/tmp/etlvenv/bin/python")
     ap.add_argument("--repeat", type=int, default=3, help="runs per side; medians are shown")
+    ap.add_argument("--impl", choices=["auto", "native", "msgspec"], default="auto")
     args = ap.parse_args()
+    if args.impl == "msgspec":
+        rpc_bulk._NATIVE = None
+    elif args.impl == "native" and rpc_bulk._NATIVE is None:
+        sys.exit(f"C twin not available: {rpc_bulk.NATIVE_STATUS}")
+    print(f"bulk path: {'msgspec' if rpc_bulk._NATIVE is None else 'native'}")
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "eth_rpc.jsonl"
         n = build_input(args.txs, data)

@@ -13,6 +13,7 @@ import copy
 import gc
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,18 @@ from tests.paths import FIXTURES, needs_shared
 pytestmark = needs_shared
 
 RPC = FIXTURES / "eth" / "rpc"
+NATIVE = rpc_bulk._NATIVE
+
+
+@pytest.fixture(autouse=True, params=["native", "msgspec"])
+def impl(request, monkeypatch):
+    """Which bulk implementation answers first: the C twin, or the msgspec path alone."""
+    if request.param == "native":
+        if NATIVE is None:
+            pytest.skip(f"C twin not available: {rpc_bulk.NATIVE_STATUS}")
+    else:
+        monkeypatch.setattr(rpc_bulk, "_NATIVE", None)
+    return request.param
 
 
 def _result(name):
@@ -114,7 +127,11 @@ def _compare(paths):
 
 
 def _bulk_taken(paths):
-    return rpc_bulk.bulk_batch([p.read_bytes() for p in paths]) is not None
+    """The implementation under test takes the files itself (the C twin without falling back)."""
+    files = [p.read_bytes() for p in paths]
+    if rpc_bulk._NATIVE is not None:
+        return rpc_bulk._NATIVE(files) is not None
+    return rpc_bulk.bulk_batch(files) is not None
 
 
 def _write_lines(path, docs):

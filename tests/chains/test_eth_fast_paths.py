@@ -9,6 +9,7 @@
 import copy
 import json
 
+import pytest
 from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 from hypothesis import given
@@ -205,3 +206,16 @@ def test_malformed_documents_fail_exactly_as_on_the_generic_path(tmp_path):
         kind, *_ = _same([_json_lines(d, _set(where, value))])
         errors += kind == "error"
     assert errors >= len(bad) - 2  # "12" and the int number are valid input, differently spelt
+
+
+def test_a_block_without_a_timestamp_is_an_error_naming_the_field(tmp_path):
+    """Found by fuzzing the native path: the typed decoder raised a bare TypeError here."""
+
+    def drop(docs):
+        del docs[0]["timestamp"]
+
+    path = _json_lines(tmp_path, drop)
+    kind, *_ = _same([path])
+    assert kind == "error"
+    with pytest.raises(ParseError, match="field 'timestamp': missing field"):
+        rpc.parse_rpc_bytes(path.read_bytes(), source=str(path))

@@ -12,11 +12,17 @@ Exactness is kept the same way as in ``rpc_decode``: this path accepts only the 
 0x quantities, no traces, logs or standalone transactions in the input). Anything else, or any
 failed check, returns None and the caller runs the general path, which words every error; the
 tests hold this path to the general one's Batch on every fixture and on generated documents.
+
+The same join has a C twin (``bulk_native.c``, built where a compiler is at hand), tried first:
+it builds the same objects without running the interpreter loop per transaction, and declines
+(None) whatever it does not read, which then comes here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
+from types import ModuleType
 from typing import Annotated
 
 import msgspec
@@ -182,12 +188,100 @@ def _unwrap(doc: object, body: bytes | memoryview) -> object:
     return doc
 
 
+# What the C twin fills, in this order (positional order of the dataclasses): if the model
+# changes, the twin is switched off (and tests/chains/test_eth_native.py says so).
+_NATIVE_FIELDS = {
+    Block: ("chain", "number", "hash", "timestamp", "parent_hash", "tx_count", "miner"),
+    Transaction: (
+        "chain",
+        "hash",
+        "block_number",
+        "block_hash",
+        "tx_index",
+        "timestamp",
+        "fee",
+        "success",
+        "fee_payer",
+        "to_address",
+        "value",
+        "is_coinbase",
+        "inputs",
+        "outputs",
+        "transfers",
+    ),
+    Transfer: ("index", "kind", "asset", "from_address", "to_address", "amount", "trace_address"),
+}
+
+NativeBulk = Callable[[list[bytes]], tuple[list, list, dict, int] | None]
+
+
+def _native_setup() -> tuple[NativeBulk | None, str]:
+    """The C twin's entry point, or None and why not.
+
+    Its objects are allocated and their slots filled directly (what the generated ``__init__``
+    does) unless a class has a ``__post_init__``, in which case the classes are called.
+    """
+    try:
+        from fundtrace.chains.eth import _bulk_native  # type: ignore[attr-defined]
+    except ImportError as exc:
+        return None, f"not built ({exc})"
+    return _native_init(_bulk_native)
+
+
+def _native_init(module: ModuleType) -> tuple[NativeBulk | None, str]:
+    for cls, names in _NATIVE_FIELDS.items():
+        if tuple(f.name for f in dataclasses.fields(cls)) != names:
+            return None, f"{cls.__name__} fields changed: update bulk_native.c"
+    fill_slots = not any(hasattr(cls, "__post_init__") for cls in _NATIVE_FIELDS)
+    filled = module.setup(
+        Block,
+        _NATIVE_FIELDS[Block],
+        Transaction,
+        _NATIVE_FIELDS[Transaction],
+        Transfer,
+        _NATIVE_FIELDS[Transfer],
+        fill_slots,
+        Chain.ETH,
+        TransferKind.NATIVE,
+        TransferKind.TOKEN,
+        NATIVE,
+        SKIP_REMOVED_LOG,
+        SKIP_ERC721,
+        SKIP_NONSTANDARD,
+        TRANSFER_TOPIC,
+    )
+    return module.bulk, "built, slots filled" if filled else "built, classes called"
+
+
+_NATIVE, NATIVE_STATUS = _native_setup()
+"""The C twin (None: not built or switched off; tests set it to None to hold the msgspec path
+to the general one)."""
+
+
 def bulk_batch(files: list[bytes]) -> Batch | None:
     """The Batch of files holding only full blocks and their receipts; None for other input."""
+    native = _NATIVE
+    if native is not None:
+        out = native(files)
+        if out is not None:
+            blocks, txs, skipped, unknown = out
+            batch = Batch(Chain.ETH, blocks, txs, skipped=skipped)
+            _add_warnings(batch, unknown)
+            return batch
     try:
         return _Bulk().run(_documents(files))
     except (Fallback, msgspec.ValidationError, msgspec.DecodeError, ValueError, TypeError):
         return None
+
+
+def _add_warnings(batch: Batch, unknown: int) -> None:
+    if batch.transactions:
+        batch.warnings.append(_NO_TRACES)
+    if unknown:
+        batch.warnings.append(
+            f"{unknown} pre-Byzantium transaction(s) without traces: the receipt has no "
+            "status, so a failure cannot be seen; they are recorded as successful"
+        )
 
 
 _NO_TRACES = (
@@ -460,13 +554,7 @@ class _Bulk:
             txs.sort(
                 key=lambda t: (t.block_number, -1 if t.tx_index is None else t.tx_index, t.hash)
             )
-        if txs:
-            batch.warnings.append(_NO_TRACES)
-        if unknown:
-            batch.warnings.append(
-                f"{unknown} pre-Byzantium transaction(s) without traces: the receipt has no "
-                "status, so a failure cannot be seen; they are recorded as successful"
-            )
+        _add_warnings(batch, unknown)
         return batch
 
 

@@ -129,6 +129,8 @@ def available() -> bool:
 
 
 def _block(d: _Doc) -> tuple[Block, list[TxRecord]]:
+    if d.timestamp is UNSET:  # a block without a timestamp: the dict path names the field
+        raise Fallback
     number = int(d.number, 16)
     timestamp = int(d.timestamp, 16)
     block_hash = d.hash.lower()
