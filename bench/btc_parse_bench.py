@@ -2,9 +2,10 @@
 
 Each format is timed from JSON text to canonical records (``json.loads`` included, with
 ``parse_float=Decimal`` for Core RPC), one JSON document per line as the importer reads them.
-Core RPC is timed twice: from the file's bytes through what ``fundtrace import --chain btc
---format rpc`` runs (``dispatch.parse_btc_rpc_bytes``: the typed decoder), and through the
-generic dict path (``json.loads`` + ``core_rpc.parse_getblock`` per line), for comparison:
+Core RPC is timed three times: from the file's bytes through what ``fundtrace import --chain btc
+--format rpc`` runs (``dispatch.parse_btc_rpc_bytes``: the native decoder where built), the same
+with the native decoder switched off (the msgspec typed decoder), and through the generic dict
+path (``json.loads`` + ``core_rpc.parse_getblock`` per line), for comparison:
 
     .venv/bin/python bench/btc_parse_bench.py [--transactions 100000] [--repeat 3]
 
@@ -28,6 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from fundtrace.chains.btc import rpc_decode  # noqa: E402
 from fundtrace.chains.btc.core_rpc import parse_getblock  # noqa: E402
 from fundtrace.chains.btc.esplora import parse_esplora_tx  # noqa: E402
 from fundtrace.chains.btc.etl import parse_etl_records  # noqa: E402
@@ -82,6 +84,14 @@ def parse_rpc_bytes(data: bytes) -> int:
     return len(parse_btc_rpc_bytes(data).transactions)
 
 
+def parse_rpc_bytes_msgspec(data: bytes) -> int:
+    native, rpc_decode.native = rpc_decode.native, None
+    try:
+        return len(parse_btc_rpc_bytes(data).transactions)
+    finally:
+        rpc_decode.native = native
+
+
 def parse_rpc(lines: list[str]) -> int:
     return sum(
         len(parse_getblock(json.loads(line, parse_float=Decimal)).transactions) for line in lines
@@ -109,16 +119,18 @@ def main() -> None:
     as_bytes = lambda lines: "\n".join(lines).encode()  # noqa: E731  # the file's bytes
     for name, (lines, per_copy), prepare, parse in (
         ("rpc-getblock-v3", rpc_lines(), as_bytes, parse_rpc_bytes),
+        ("rpc-getblock-v3-msgspec", rpc_lines(), as_bytes, parse_rpc_bytes_msgspec),
         ("rpc-getblock-v3-generic", rpc_lines(), as_lines, parse_rpc),
         ("esplora", esplora_lines(), as_lines, parse_esplora),
         ("bitcoin-etl", etl_lines(), as_lines, parse_etl),
     ):
         lines, n_tx = replicate(lines, per_copy, args.transactions)
         seconds = run(name, prepare(lines), n_tx, parse, args.repeat)
-        if not name.endswith("-generic"):
+        if not name.endswith(("-generic", "-msgspec")):
             total_s += seconds
             total_tx += n_tx
     print(f"chain=btc records_per_s={total_tx / total_s:.0f}")
+    print(f"native_decoder={'built' if rpc_decode.native is not None else 'not built'}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ joined across files (Ethereum blocks with their receipts and traces, ETL directo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,8 +126,37 @@ _STR_LINE_BREAKS = re.compile(rb"[\x0b\x0c\x1c-\x1e]").search
 
 
 def _btc_rpc_typed(data: bytes, source: str | None, network: Network) -> Batch | None:
-    """``parse_btc_rpc_bytes`` by the typed decoder, or None where the generic path must read
-    the whole file (not ASCII, not JSON, or one document the typed decoder does not take).
+    """``parse_btc_rpc_bytes`` by the typed decoders, or None where the generic path must read
+    the whole file (not ASCII, not JSON, or one document the typed decoders do not take).
+
+    The native decoder (where built) reads the whole file in one call and hands back only the
+    lines it declines; where it cannot tell the file's layout (the first value is outside its
+    JSON subset) or declines a one-document file, the msgspec decoder reads the file.
+    """
+    from fundtrace.chains.btc import rpc_decode
+
+    # The typed decoders do not check the UTF-8 they skip: a file that is not ASCII is read
+    # as text. The native decoder takes only ASCII (it declines any other byte), so the check
+    # is left to the lines it declines, which are few, rather than made on the whole file.
+    native = rpc_decode.native
+    if native is not None:
+        batch = Batch(Chain.BTC)
+        typed = rpc_decode.typed_getblock_batch if rpc_decode.msgspec is not None else None
+
+        def declined(lineno: int, start: int, stop: int) -> bool:
+            line = data[start:stop]
+            return line.isascii() and _btc_rpc_line(batch, lineno, line, typed, source, network)
+
+        status = native.getblock_lines(data, network, batch.blocks, batch.transactions, declined)
+        if status != 1:
+            return batch if status == 0 else None
+    if rpc_decode.msgspec is None or not data.isascii():
+        return None
+    return _btc_rpc_msgspec(data, source, network)
+
+
+def _btc_rpc_msgspec(data: bytes, source: str | None, network: Network) -> Batch | None:
+    """``_btc_rpc_typed`` by the msgspec decoder.
 
     Lines the typed decoder does not take are read as the generic path reads them, numbered
     as it numbers them: bytes and text split lines at the same places unless a line holds one
@@ -137,10 +166,8 @@ def _btc_rpc_typed(data: bytes, source: str | None, network: Network) -> Batch |
 
     from fundtrace.chains.btc import rpc_decode
 
-    if not data.isascii():  # the typed decoder does not check the UTF-8 it skips
-        return None
     try:
-        return rpc_decode.getblock_batch(data, network)
+        return rpc_decode.typed_getblock_batch(data, network)
     except rpc_decode.DecodeErrors as exc:
         trailing = isinstance(exc, msgspec.DecodeError) and "trailing characters" in str(exc)
         if not trailing and rpc_decode.is_one_document(data) is not False:
@@ -150,20 +177,39 @@ def _btc_rpc_typed(data: bytes, source: str | None, network: Network) -> Batch |
     lines = (
         enumerate(data.splitlines(), 1) if b"\r" in data else enumerate(_line_views(view, data), 1)
     )
+    typed = rpc_decode.getblock_batch  # the native decoder, where built, takes lines too
     for lineno, line in lines:
+        if not _btc_rpc_line(batch, lineno, line, typed, source, network):
+            return None
+    return batch
+
+
+def _btc_rpc_line(
+    batch: Batch,
+    lineno: int,
+    line: bytes | memoryview,
+    typed: Callable[[Any, Network], Batch] | None,
+    source: str | None,
+    network: Network,
+) -> bool:
+    """Add one line of a JSON-lines file to ``batch``: by ``typed`` if it takes it, else as the
+    generic path reads it. False if the file must go to the generic path as a whole."""
+    if typed is not None:
+        from fundtrace.chains.btc import rpc_decode
+
         try:
-            batch.extend(rpc_decode.getblock_batch(line, network))
-            continue
+            batch.extend(typed(line, network))
+            return True
         except rpc_decode.DecodeErrors:
             pass
-        raw = bytes(line)
-        if _STR_LINE_BREAKS(raw):
-            return None
-        text = raw.decode("ascii")
-        if text.strip():
-            doc = load_line(text, lineno, source=source)
-            _btc_rpc_document(batch, lineno, doc, source, network)
-    return batch
+    raw = bytes(line)
+    if _STR_LINE_BREAKS(raw):
+        return False
+    text = raw.decode("ascii")
+    if text.strip():
+        doc = load_line(text, lineno, source=source)
+        _btc_rpc_document(batch, lineno, doc, source, network)
+    return True
 
 
 def _line_views(view: memoryview, data: bytes) -> Iterator[memoryview]:

@@ -1,5 +1,7 @@
-"""The typed getblock decoder (``btc.rpc_decode``) yields exactly what the generic dict path
-yields: the same Batch for every document it takes, the same error for every one it does not.
+"""The typed getblock decoders (``btc.rpc_decode``: the native one where built, then msgspec)
+yield exactly what the generic dict path yields: the same Batch for every document they take,
+the same error for every one they do not. Every test runs twice, once with the native decoder
+in front (``impl`` "native") and once without it ("msgspec").
 
 Reference results come from the generic path itself (``parse_getblock`` over
 ``json.loads(..., parse_float=Decimal)``, and the importer's text reader), so these tests fail
@@ -29,6 +31,17 @@ from tests.paths import needs_shared
 pytestmark = needs_shared
 
 ALL_FIXTURES = sorted(p for p in BTC.rglob("*.json"))
+
+
+@pytest.fixture(autouse=True, params=["native", "msgspec"])
+def impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which typed decoder is in front: the native one (if built) or msgspec alone."""
+    if request.param == "native":
+        if rpc_decode.native is None:
+            pytest.skip("the native extension is not built (tests/chains/test_btc_native.py)")
+    else:
+        monkeypatch.setattr(rpc_decode, "native", None)
+    return request.param
 
 
 def _generic_file(data: bytes, monkeypatch: pytest.MonkeyPatch) -> Batch | str:
@@ -293,14 +306,22 @@ def _plain(a: str) -> bool:
     return a[0].isdigit()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(_block())
 def test_typed_path_equals_generic_on_varied_blocks(case: str) -> None:
     text = case.encode()
     assert _fast_doc(text) == _generic_doc(text)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(st.lists(_block(), min_size=1, max_size=3))
 def test_importer_equals_text_reader_on_varied_json_lines(cases: list[str]) -> None:
     data = b"\n".join(text.replace("\n", " ").encode() for text in cases)

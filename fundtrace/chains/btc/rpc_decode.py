@@ -14,10 +14,16 @@ eight decimals or plain decimal literals, every transaction consistent). Anythin
 anything that fails a check here, raises ``Fallback`` and the caller hands the document to the
 generic dict path (``core_rpc.parse_getblock``), so rare shapes and every error message behave
 exactly as there. ``parse_getblock_bytes`` is that pairing for one document.
+
+Where the optional C extension ``_getblock_native`` is built, ``getblock_batch`` asks it first:
+it takes the same documents (or fewer) and gives the same Batch, without the per-item Python
+loop; whatever it declines comes here. ``native`` is None where it is not built (no compiler),
+and tests set it to None to cover the msgspec path on its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from bisect import bisect_right
 from decimal import Decimal
@@ -131,7 +137,8 @@ def _is_lower_hex(text: str) -> bool:
 
 
 def available() -> bool:
-    return msgspec is not None
+    """A typed decoder (native or msgspec) is at hand."""
+    return msgspec is not None or native is not None
 
 
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?").fullmatch
@@ -150,6 +157,14 @@ def _sat(raw: bytes) -> int:
         return btc_to_sat(value)
     except ParseError:
         raise Fallback from None
+
+
+def _sat_or_none(raw: bytes) -> int | None:
+    """``_sat`` for the native decoder: None where this path would fall back."""
+    try:
+        return _sat(raw)
+    except Fallback:
+        return None
 
 
 _DIGITS_AS_D = bytes.maketrans(b"0123456789", b"dddddddddd")
@@ -271,7 +286,9 @@ def _block_of(doc: _Doc) -> _Block:
     """The block of an envelope or bare document, as the generic readers unwrap it."""
     if doc.result is not UNSET:
         err = doc.error
-        if (doc.id is UNSET and doc.jsonrpc is UNSET) or (err is not UNSET and err != _NULL):
+        # with an id and without an error both generic readers (``core_rpc.unwrap_rpc`` and
+        # ``readers.unwrap``) unwrap it; they differ on other envelopes, which are left to them
+        if doc.id is UNSET or (err is not UNSET and err != _NULL):
             raise Fallback
         block = doc.result
         if block.result is not UNSET:
@@ -295,6 +312,21 @@ def _groups(flat: list, at: list[int]) -> list[list]:
 
 def getblock_batch(data: bytes, network: Network = MAINNET) -> Batch:
     """The batch ``parse_getblock(json.loads(data, parse_float=Decimal))`` returns.
+
+    The native decoder where built, else (or where it declines) ``typed_getblock_batch``; raises
+    as that does when neither takes the document.
+    """
+    if native is not None:
+        batch = Batch(Chain.BTC)
+        if native.getblock(data, network, batch.blocks, batch.transactions):
+            return batch
+    if msgspec is None:
+        raise Fallback
+    return typed_getblock_batch(data, network)
+
+
+def typed_getblock_batch(data: bytes, network: Network = MAINNET) -> Batch:
+    """The batch ``parse_getblock(json.loads(data, parse_float=Decimal))`` returns (msgspec).
 
     Raises ``Fallback`` (or a msgspec error, a ``ValueError``) when the document is not in the
     common shape or is not valid; the caller then takes the generic path, which words errors.
@@ -336,9 +368,8 @@ def getblock_batch(data: bytes, network: Network = MAINNET) -> Batch:
         raise Fallback
     spent_txids = list(map(_get_txid, vins))
     spent_vouts = list(map(_get_vout, vins))
-    if None in spent_vouts:
+    if None in spent_vouts or None in spent_txids:  # the generic path words what is missing
         raise Fallback
-    # None (a missing txid) is a TypeError in join: the generic path words it
     if not _is_lower_hex("".join([block_hash, parent or "", *txids, *spent_txids])):
         raise Fallback
     prevouts = list(map(_get_prevout, vins))
@@ -465,3 +496,51 @@ def is_one_document(data: bytes) -> bool | None:
     except msgspec.DecodeError as exc:
         return False if "trailing characters" in str(exc) else None
     return True
+
+
+def _stored_fields(*classes: type) -> tuple[tuple[str, ...], ...] | None:
+    """The fields of each class when its objects are fully described by them: a slotted
+    dataclass whose generated ``__init__`` only stores its arguments (no ``__post_init__``, no
+    custom ``__setattr__``, every field an argument). The native decoder then fills the slots
+    instead of running ``__init__``; None keeps it calling the classes."""
+    out = []
+    for cls in classes:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        init = cls.__init__
+        if (
+            len(names) != len(dataclasses.fields(cls))
+            or tuple(cls.__dict__.get("__slots__", ())) != names
+            or hasattr(cls, "__post_init__")
+            or cls.__setattr__ is not object.__setattr__
+            or getattr(init, "__qualname__", None) != f"{cls.__qualname__}.__init__"
+            or getattr(getattr(init, "__code__", None), "co_filename", None) != "<string>"
+        ):
+            return None
+        out.append(names)
+    return tuple(out)
+
+
+def init_native(*, direct: bool = True) -> bool:
+    """Hand the model classes and the Python helpers to the native decoder; True when it makes
+    objects by filling their slots (``direct`` and ``_stored_fields`` allows it), False when it
+    calls the classes."""
+    assert native is not None
+    return native.init(
+        Block,
+        Transaction,
+        TxInput,
+        TxOutput,
+        Chain.BTC,
+        (PUBKEYHASH, SCRIPTHASH, WITNESS_V0_KEYHASH, WITNESS_V0_SCRIPTHASH, WITNESS_V1_TAPROOT),
+        script_type_and_address,
+        _sat_or_none,
+        _stored_fields(Block, Transaction, TxInput, TxOutput) if direct else None,
+    )
+
+
+try:
+    from fundtrace.chains.btc import _getblock_native as native
+except ImportError:  # pragma: no cover - built by setup.py where a C compiler is at hand
+    native = None
+else:
+    init_native()
