@@ -3,11 +3,11 @@ store — one atomic batch per unit of import."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_collection.storage import StoreStats, lookup_outputs, store_batch
+from data_collection.storage import StoreStats, lookup_outputs, store_batches
 from fundtrace.core.model import Batch, Chain
 from fundtrace.ingest.dispatch import parse_inputs
 
@@ -22,13 +22,31 @@ class ImportReport:
     units: int = 0
 
 
-def resolve_inputs(batch: Batch) -> list[tuple[str, int]]:
-    """Bitcoin: fill input values from the batch itself, then from stored outputs."""
+def resolve_inputs(
+    batch: Batch, pending: dict[tuple[str, int], tuple] | None = None
+) -> list[tuple[str, int]]:
+    """Bitcoin: fill input values from the batch itself, then from outputs of a batch on its
+    way to the database (``pending``), then from stored outputs."""
     if batch.chain is not Chain.BTC:
         return []
     from fundtrace.chains.btc.resolve import resolve_input_values
 
-    return resolve_input_values(batch, lambda keys: lookup_outputs(Chain.BTC, list(keys)))
+    def lookup(keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple]:
+        found = {k: pending[k] for k in keys if k in pending} if pending else {}
+        rest = [k for k in keys if k not in found]
+        if rest:
+            found.update(lookup_outputs(Chain.BTC, rest))
+        return found
+
+    return resolve_input_values(batch, lookup)
+
+
+def _outputs_of(batch: Batch) -> dict[tuple[str, int], tuple]:
+    return {
+        (tx.hash, o.index): (o.value, o.address, o.script_type)
+        for tx in batch.transactions
+        for o in tx.outputs
+    }
 
 
 def import_paths(
@@ -39,15 +57,40 @@ def import_paths(
     network: str = "mainnet",
     on_unit: Callable[[str, StoreStats], None] | None = None,
 ) -> ImportReport:
+    """Parse and store each unit of import, one database transaction per unit.
+
+    Units go through ``store_batches``, so on PostgreSQL the next unit is parsed and encoded
+    while the database writes the current one. The guarantees are those of a plain loop: a unit
+    that fails to parse or store raises only after every unit before it is stored, and nothing
+    after it is stored. A Bitcoin unit is parsed before the one ahead of it is committed, so its
+    inputs are resolved against that unit's outputs in memory as well as against the database.
+    """
     report = ImportReport(chain)
-    for source, batch in parse_inputs(chain, fmt, paths, network=network):
-        report.unresolved += resolve_inputs(batch)
-        stats = store_batch(batch)
+    sources: list[str] = []
+    failure: list[BaseException] = []
+
+    def units() -> Iterator[Batch]:
+        pending: dict[tuple[str, int], tuple] = {}
+        try:
+            for source, batch in parse_inputs(chain, fmt, paths, network=network):
+                report.unresolved += resolve_inputs(batch, pending)
+                if chain is Chain.BTC:
+                    pending = _outputs_of(batch)  # earlier units are stored by now
+                sources.append(source)
+                yield batch
+        except Exception as exc:  # raised once the units before it are stored
+            failure.append(exc)
+
+    def stored(batch: Batch, stats: StoreStats) -> None:
         report.stats.add(stats)
         report.units += 1
         for reason, n in batch.skipped.items():
             report.skipped[reason] = report.skipped.get(reason, 0) + n
         report.warnings += batch.warnings
         if on_unit is not None:
-            on_unit(source, stats)
+            on_unit(sources[report.units - 1], stats)
+
+    store_batches(units(), on_stored=stored)
+    if failure:
+        raise failure[0]
     return report

@@ -53,12 +53,12 @@ def copy_text(columns: Sequence[list[str]]) -> str:
     return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 
-def copy_in(cursor: Any, table: str, cols: Sequence[str], text: str) -> None:
-    """Stream ``text`` (COPY text format) into ``table``.
+def copy_in(cursor: Any, table: str, cols: Sequence[str], text: str | bytes) -> None:
+    """Stream ``text`` (COPY text format, ``str`` or UTF-8 ``bytes``) into ``table``.
 
     ``cursor`` is Django's cursor: COPY runs on the psycopg 3 cursor under it, and errors come
     out as Django's (``IntegrityError``, ``DataError``) like those of any other statement."""
-    data = text.encode()
+    data = text.encode() if isinstance(text, str) else text
     names = ", ".join(f'"{c}"' for c in cols)
     with (
         cursor.db.wrap_database_errors,

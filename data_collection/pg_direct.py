@@ -1,22 +1,30 @@
 """Fresh batches on PostgreSQL: COPY straight into the target tables.
 
-When none of a batch's transactions is stored yet (``pg_merge`` checks), none of its outputs,
-inputs or transfers can be either, since each of those rows belongs to its transaction. Then
-there is nothing to merge, and staging every row only to copy it again cost about as much as
-the insert itself. Instead the batch reserves its transaction ids from the table's own
-sequence and COPYs transactions, outputs and transfers into place with their foreign keys
-already set. Inputs still go through a staging table, because linking them to the outputs they
-spend (stored earlier or in this batch) is a join the database does best. Blocks, assets and
-addresses are few and may exist already, so they are merged as before.
+When none of a batch's transactions is stored yet, none of its outputs, inputs or transfers
+can be either, since each of those rows belongs to its transaction. Then there is nothing to
+merge, and staging every row only to copy it again cost about as much as the insert itself.
+Instead the batch reserves its transaction ids from the table's own sequence and COPYs
+transactions, outputs and transfers into place with their foreign keys already set. Inputs
+still go through a staging table, because linking them to the outputs they spend (stored
+earlier or in this batch) is a join the database does best. Blocks, assets and addresses are
+few and may exist already, so they are merged as before.
+
+No query asks first whether the batch is new: the COPY into the transaction table is the
+check. A stored transaction fails it on the unique key, the batch rolls back, and ``storage``
+stores it again in merge mode. Fresh batches, the bulk of any import, so save a probe of the
+unique index per transaction; a re-imported batch pays for one failed COPY.
 
 Ids come from ``nextval`` on the real sequences, so concurrent writers never collide; if the
 reserved ids are not one contiguous range (another session took ids meanwhile) the batch is
-stored through the merge path instead.
+stored through the merge path instead. ``store_batches`` reserves the next batch's ids before
+writing the current one, so the COPY text, ids included, is built by the encoding thread and
+the database never waits for Python between statements. Sequences are not transactional: ids
+of a batch that is rolled back or merged instead are simply never used (gaps are harmless).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from data_collection import pg_merge as pm
@@ -125,6 +133,10 @@ class Prepared:
     transfers: list[str]
     transfer_tx: list[int]
     fee_unknown: bool
+    # Reserved transaction ids (the first ``len(txs)`` are used) and the COPY data per table
+    # with those ids in place; both empty until ``encode`` ran.
+    ids: range | None = None
+    data: dict[str, bytes] = field(default_factory=dict)
 
 
 def _lines(columns: list[list[str]]) -> list[str]:
@@ -135,8 +147,9 @@ def _owners(txs: list[Transaction], attr: str) -> list[int]:
     return [k for k, tx in enumerate(txs) for _ in getattr(tx, attr)]
 
 
-def prepare(batch: Batch) -> Prepared:
-    """Validate ``batch`` and encode its rows (pure Python; raises ``ModelError``)."""
+def prepare(batch: Batch, ids: range | None = None) -> Prepared:
+    """Validate ``batch`` and encode its rows (pure Python; raises ``ModelError``); with
+    ``ids`` reserved for it (``reserve_ids``), also the COPY data (see ``encode``)."""
     for tx in batch.transactions:
         tx.validate()
     chain = batch.chain.value
@@ -149,7 +162,7 @@ def prepare(batch: Batch) -> Prepared:
         per_tx = [[c[k] for k in transfer_tx] for c in (txc[1], txc[3], txc[4])]
         transfers = [[chain] * len(transfer_tx), *transfers, *per_tx]
     n_out = sum(len(tx.outputs) for tx in txs)
-    return Prepared(
+    prep = Prepared(
         batch=batch,
         txs=txs,
         side=stage_text(batch, side=True),
@@ -163,6 +176,23 @@ def prepare(batch: Batch) -> Prepared:
         fee_unknown=batch.chain.is_utxo
         and any(tx.fee is None and not tx.is_coinbase for tx in txs),
     )
+    if ids is not None:
+        encode(prep, ids)
+    return prep
+
+
+def encode(prep: Prepared, ids: range) -> None:
+    """Put the transaction ids ``ids`` (at least one per transaction) into the COPY data."""
+    if len(ids) < len(prep.txs):
+        raise ValueError(f"{len(ids)} ids reserved for {len(prep.txs)} transactions")
+    text = list(map(str, ids[: len(prep.txs)]))
+    prep.ids = ids
+    prep.data = {
+        "tx": _with_ids(text, prep.tx_rows),
+        "output": _with_ids([text[k] for k in prep.output_tx], prep.outputs),
+        "input": _with_ids([text[k] for k in prep.input_tx], prep.inputs),
+        "transfer": _with_ids([text[k] for k in prep.transfer_tx], prep.transfers),
+    }
 
 
 def reserve_ids(cursor: Any, table: str, n: int) -> range | None:
@@ -172,28 +202,31 @@ def reserve_ids(cursor: Any, table: str, n: int) -> range | None:
     return range(lo, hi + 1) if hi - lo + 1 == n else None
 
 
-def _with_ids(ids: list[str], rows: list[str]) -> str:
-    return "\n".join(map("\t".join, zip(ids, rows, strict=True))) + "\n"
+def _with_ids(ids: list[str], rows: list[str]) -> bytes:
+    if not rows:
+        return b""
+    return ("\n".join(map("\t".join, zip(ids, rows, strict=True))) + "\n").encode()
 
 
 def write(cursor: Any, prep: Prepared) -> dict[str, int] | None:
-    """COPY the prepared, not yet stored transactions; returns row counts and ``linked``
-    inputs, or None, having written nothing, when the reserved ids are not contiguous."""
+    """COPY the prepared transactions, none of which may be stored yet (a stored one fails
+    the COPY with ``IntegrityError``); returns row counts and ``linked`` inputs, or None,
+    having written nothing, when the reserved ids are not contiguous."""
     chain = prep.batch.chain.value
-    tx_ids = reserve_ids(cursor, pm.TX, len(prep.txs))
-    if tx_ids is None:
-        return None
-    ids = list(map(str, tx_ids))
-    p = {"chain": chain, "lo": tx_ids.start, "hi": tx_ids.stop - 1}
-    copy_in(cursor, pm.TX, TX_COLS, _with_ids(ids, prep.tx_rows))
+    if prep.ids is None:
+        ids = reserve_ids(cursor, pm.TX, len(prep.txs))
+        if ids is None:
+            return None
+        encode(prep, ids)
+    lo = prep.ids.start
+    p = {"chain": chain, "lo": lo, "hi": lo + len(prep.txs) - 1}
+    copy_in(cursor, pm.TX, TX_COLS, prep.data["tx"])
     if prep.outputs:
-        text = _with_ids([ids[k] for k in prep.output_tx], prep.outputs)
-        copy_in(cursor, pm.OUTPUT, OUTPUT_COLS, text)
+        copy_in(cursor, pm.OUTPUT, OUTPUT_COLS, prep.data["output"])
     linked = 0
     if prep.inputs:
         names = [c for c, _ in pm.STAGES["input_ids"]]
-        text = _with_ids([ids[k] for k in prep.input_tx], prep.inputs)
-        copy_in(cursor, pm.stage_name("input_ids"), names, text)
+        copy_in(cursor, pm.stage_name("input_ids"), names, prep.data["input"])
         cursor.execute(INPUT_SQL, p)
         linked += cursor.fetchone()[0]
     earlier = 0
@@ -207,8 +240,7 @@ def write(cursor: Any, prep: Prepared) -> dict[str, int] | None:
     elif earlier:
         cursor.execute(pm.fee_sql(pm.LINKED_FEE_CANDIDATES), p)
     if prep.transfers:
-        text = _with_ids([ids[k] for k in prep.transfer_tx], prep.transfers)
-        copy_in(cursor, pm.TRANSFER, TRANSFER_COLS, text)
+        copy_in(cursor, pm.TRANSFER, TRANSFER_COLS, prep.data["transfer"])
     pm.merge_side_tables(cursor, prep.side, chain)
     return {
         "tx": len(prep.txs),

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_collection.pg_copy import copy_in, copy_text, text_col
+from data_collection.pg_copy import copy_in
 from data_collection.pg_rows import StageText
-from fundtrace.core.model import Transaction
 
 TX = "data_collection_blockchaintransaction"
 OUTPUT = "data_collection_txoutput"
@@ -90,7 +89,6 @@ STAGES: dict[str, tuple[tuple[str, str], ...]] = {
         ("value", "numeric"),
         ("address", "text"),
     ),
-    "hash": (("hash", "text"),),
     "transfer": (
         ("tx_hash", "text"),
         ("kind", "text"),
@@ -117,9 +115,13 @@ def stage_name(name: str) -> str:
     return f"ft_stage_{name}"
 
 
-def _ddl() -> str:
+def _ddl(names: tuple[str, ...] | None = None) -> str:
+    """Staging tables ``names`` (all of them by default); each CREATE writes the catalogs, so
+    the direct path creates only the few it uses."""
     tables = {**{stage_name(n): cols for n, cols in STAGES.items()}, stage_name("txmap"): TXMAP}
     tables[stage_name("linked")] = (("transaction_id", "bigint"),)
+    if names is not None:
+        tables = {stage_name(n): tables[stage_name(n)] for n in names}
     statements = [f"DROP TABLE IF EXISTS {', '.join(tables)}"]
     for table, cols in tables.items():
         body = ", ".join(f'"{c}" {t}' for c, t in cols)
@@ -128,6 +130,7 @@ def _ddl() -> str:
 
 
 DDL = _ddl()
+DIRECT_DDL = _ddl(("input_ids", "linked", "asset", "block", "address"))
 
 
 # Per transaction only. JIT compiling these one-off statements costs more than it saves;
@@ -351,14 +354,6 @@ ADDRESS_SQL = f"""
     SELECT %(chain)s, address, first_seen_block FROM {stage_name("address")}
     {_on_conflict(ADDRESS, "chain, address", _earliest_block())}"""
 
-# One key lookup per staged hash. (Not ``LIMIT 1``: with a limit the planner may expect a
-# sequential scan to stop early and pick one, once per staged hash.)
-STORED_SQL = f"""
-    SELECT count(*) FROM {stage_name("hash")} AS s CROSS JOIN LATERAL (
-           SELECT 1 FROM {TX} AS t
-            WHERE t.blockchain_network = %(chain)s AND t.transaction_hash = s.hash
-           OFFSET 0) AS found"""
-
 
 def merge_side_tables(cursor: Any, staged: StageText, chain: str) -> None:
     """Copy in and merge assets, blocks and addresses (both paths stage these)."""
@@ -397,9 +392,3 @@ def merge_transactions(cursor: Any, staged: StageText, chain: str) -> int:
     if staged.rows["transfer"]:
         cursor.execute(transfer_sql(), p)
     return linked
-
-
-def any_stored(cursor: Any, txs: list[Transaction], chain: str) -> bool:
-    copy_in(cursor, stage_name("hash"), ["hash"], copy_text([text_col([t.hash for t in txs])]))
-    cursor.execute(STORED_SQL, {"chain": chain})
-    return cursor.fetchone()[0] > 0

@@ -3,12 +3,12 @@
 Both run inside the caller's ``transaction.atomic``, so a failure anywhere leaves the database
 as it was; their staging tables are temporary and ``ON COMMIT DROP``.
 
-One probe of the batch's transaction hashes decides. If none is stored, none of their outputs,
-inputs or transfers can be (each belongs to its transaction and is deleted with it), and the
-batch is COPied straight into the tables (``pg_direct``). Otherwise it is merged on the natural
-keys (``pg_merge``). An importer running concurrently may store some of the same transactions
-between the probe and the COPY; the COPY then fails on a unique key and ``storage`` stores the
-batch again in merge mode.
+A batch is first COPied straight into the tables (``pg_direct``), as if none of its
+transactions were stored: then none of their outputs, inputs or transfers can be either (each
+belongs to its transaction and is deleted with it). If one is stored (a re-import, overlapping
+collection runs, an importer running concurrently), the COPY fails on the unique key,
+``storage`` rolls the batch back and stores it again merged on the natural keys (``pg_merge``).
+Asking first would cost an index probe per transaction of every fresh batch.
 
 Session settings, for the import transaction only (``SET LOCAL``):
 
@@ -28,8 +28,9 @@ from data_collection.pg_direct import Prepared, write
 from data_collection.pg_rows import stage_text
 
 
-def store_prepared(prep: Prepared, *, merge: bool | None = None) -> dict[str, int]:
-    """Store a prepared batch; ``merge`` None picks the path, True forces merging.
+def store_prepared(prep: Prepared, *, merge: bool = False) -> dict[str, int]:
+    """Store a prepared batch: straight (``IntegrityError`` if a transaction is stored), or
+    with ``merge``, merged on the natural keys.
 
     Returns row counts per table (``tx``, ``output``, ``input``, ``transfer``, ``block``,
     ``asset``, ``address``) and ``linked``, the inputs linked to the outputs they spend.
@@ -37,11 +38,12 @@ def store_prepared(prep: Prepared, *, merge: bool | None = None) -> dict[str, in
     chain = prep.batch.chain.value
     with connection.cursor() as c:
         c.execute(pm.SETTINGS)
-        c.execute(pm.DDL)
-        if prep.txs and not merge:
-            merge = pm.any_stored(c, prep.txs, chain)
-        counts = None if merge or not prep.txs else write(c, prep)
+        direct = prep.txs and not merge
+        c.execute(pm.DIRECT_DDL if direct else pm.DDL)
+        counts = write(c, prep) if direct else None
         if counts is None:
+            if direct:
+                c.execute(pm.DDL)
             staged = stage_text(prep.batch)
             counts = {**staged.rows, "linked": pm.merge_transactions(c, staged, chain)}
             pm.merge_side_tables(c, staged, chain)

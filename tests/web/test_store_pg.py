@@ -278,19 +278,83 @@ def test_pipelined_store_matches_sequential_semantics() -> None:
 
 
 @db
-def test_batch_racing_another_importer_is_merged_not_doubled(monkeypatch) -> None:
+def test_batch_racing_another_importer_is_merged_not_doubled() -> None:
+    """The next batch is encoded, its ids reserved, while another importer stores one of its
+    transactions: the direct COPY hits the unique key, and the batch is merged instead."""
     postgres_only()
-    from data_collection import pg_merge
+    from data_collection.pg_direct import prepare
+    from data_collection.storage import _reserve, _store_prepared
 
-    store_batch(Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", 5)]))
-    # As if another importer stored 0x01 between the check and the COPY.
-    monkeypatch.setattr(pg_merge, "any_stored", lambda *a: False)
-    stats = store_batch(
-        Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", 6), eth_transfer_tx("0x02", 1)])
-    )
-    assert stats.transactions == 2
+    batch = Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", 6), eth_transfer_tx("0x02", 1)])
+    prep = prepare(batch, _reserve(batch))
+    assert prep.ids is not None and prep.data["tx"]
+    store_batch(Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", 5)]))  # the other one
+    stored_id = m.BlockchainTransaction.objects.get(transaction_hash="0x01").id
+    assert stored_id not in prep.ids  # ids were reserved first, never handed out twice
+    stats = _store_prepared(prep)
+    assert (stats.transactions, stats.transfers) == (2, 2)
     assert dict(m.Transfer.objects.values_list("tx_hash", "amount")) == {"0x01": 6, "0x02": 1}
+    assert m.BlockchainTransaction.objects.get(transaction_hash="0x01").id == stored_id
     assert m.BlockchainTransaction.objects.count() == 2
+
+
+@db
+def test_pipelined_reimport_of_stored_batches_rewrites_no_row_and_uses_fresh_ids() -> None:
+    """Every batch tries the direct COPY first; stored ones fall back to merging, whose rows
+    keep their ids and versions, and a fresh batch after them is stored straight."""
+    postgres_only()
+    first = Batch(
+        Chain.BTC,
+        blocks=[Block(Chain.BTC, 100, h(999), 1_600_000_100)],
+        transactions=[coinbase(h(1), 50, "1Miner"), spend(h(2), h(1), 0, [20, 25])],
+    )
+    second = Batch(Chain.BTC, transactions=[spend(h(3), h(2), 1, [24], block=101)])
+    store_batches([first, second])
+    before, versions = snapshot(), row_versions()
+    fresh = Batch(Chain.BTC, transactions=[spend(h(4), h(3), 0, [23], block=102)])
+    stats = store_batches([first, second, fresh])
+    # counted as written, but only the fresh input is newly linked
+    assert (stats.transactions, stats.inputs, stats.linked_inputs) == (4, 4, 1)
+    after = row_versions()
+    for table, rows in versions.items():
+        assert after[table][: len(rows)] == rows, table  # stored rows untouched
+    assert len(after["BlockchainTransaction"]) == 4 and len(after["TxInput"]) == 4
+    # the fresh transaction got an id above every stored one (reserved, not reused)
+    new_id = m.BlockchainTransaction.objects.get(transaction_hash=h(4)).id
+    assert new_id > max(r[0] for r in versions["BlockchainTransaction"])
+    assert m.TxInput.objects.get(txid=h(4)).spent_output.txid == h(3)
+    assert m.BlockchainTransaction.objects.get(transaction_hash=h(4)).fee == 1
+    now = snapshot()
+    assert all(set(rows) <= set(now[table]) for table, rows in before.items())
+
+
+@db
+def test_ids_not_contiguous_are_not_used_and_the_batch_is_still_stored() -> None:
+    postgres_only()
+    from data_collection import pg_direct
+    from data_collection.storage import _store_prepared
+
+    batch = Batch(Chain.ETH, transactions=[eth_transfer_tx("0x01", 5)])
+    prep = pg_direct.prepare(batch)
+    assert prep.ids is None and not prep.data  # no ids: encoded once they are reserved
+    with pytest.raises(ValueError):
+        pg_direct.prepare(
+            Batch(Chain.ETH, transactions=[eth_transfer_tx("0x02", 1), eth_transfer_tx("0x03", 1)]),
+            range(1, 2),
+        )
+    real = pg_direct.reserve_ids
+
+    def split(cursor, table, n):  # as if another session took ids in between
+        real(cursor, table, n)
+        return None
+
+    pg_direct.reserve_ids = split
+    try:
+        stats = _store_prepared(prep)
+    finally:
+        pg_direct.reserve_ids = real
+    assert stats.transactions == 1
+    assert m.Transfer.objects.get().amount == 5
 
 
 # --- real data -------------------------------------------------------------------------------
