@@ -179,9 +179,7 @@ def batch_rows(batch: Batch) -> Rows:
 def store_batch(batch: Batch) -> StoreStats:
     """Upsert everything in ``batch`` atomically and link Bitcoin inputs to their outputs."""
     if connection.vendor == "postgresql":
-        from data_collection.pg_direct import prepare
-
-        return _store_prepared(prepare(batch))
+        return store_batches([batch])
     for tx in batch.transactions:
         tx.validate()
     rows = batch_rows(batch)
@@ -198,20 +196,46 @@ def store_batch(batch: Batch) -> StoreStats:
     )
 
 
+PART = 20_000
+"""Transactions per part of a batch on PostgreSQL: the unit of the encode/write pipeline."""
+
+
+def split_batch(batch: Batch, size: int | None = None) -> list[Batch]:
+    """``batch`` as consecutive parts of at most ``size`` transactions, each block and asset
+    once (a block with the first part that has one of its transactions; blocks without any,
+    and the assets, with the first part)."""
+    size = size or PART
+    txs = batch.transactions
+    if len(txs) <= size:
+        return [batch]
+    parts = [Batch(batch.chain, transactions=txs[i : i + size]) for i in range(0, len(txs), size)]
+    blocks = {b.number: b for b in batch.blocks}
+    for part in parts:
+        for number in dict.fromkeys(t.block_number for t in part.transactions):
+            block = blocks.pop(number, None)
+            if block is not None:
+                part.blocks.append(block)
+    parts[0].blocks += blocks.values()
+    parts[0].assets = list(batch.assets)
+    return parts
+
+
 def store_batches(
     batches: Iterable[Batch], on_stored: Callable[[Batch, StoreStats], None] | None = None
 ) -> StoreStats:
-    """``store_batch`` each batch in turn (each atomic on its own), and on PostgreSQL encode
-    the next batch in a worker thread while the database writes the current one.
+    """``store_batch`` each batch in turn (each atomic on its own); on PostgreSQL as a pipeline.
 
-    The encoding is pure Python and the database wait releases the GIL, so on a machine with
-    two cores the client's share of the load time disappears. The next batch's transaction ids
-    are reserved before the current one is written, so the worker builds the complete COPY
-    data and this thread only streams it: Python work here would leave the database idle, and
-    with the worker holding the GIL half the time, idle for twice as long. Semantics are those
-    of the sequential loop: a batch that fails validation or storage raises once every batch
-    before it is stored, and nothing after it is. ``on_stored`` hears of each batch once it
-    is committed.
+    A batch is written in parts (``split_batch``) inside its one transaction, and the next part
+    (of this batch or the next) is encoded in a worker thread while the database writes the
+    current one. The encoding is pure Python and the database wait releases the GIL, so on a
+    machine with two cores the client's share of the load time disappears. The next part's
+    transaction ids are reserved before the current one is written, so the worker builds the
+    complete COPY data and this thread only streams it: Python work here would leave the
+    database idle, and with the worker holding the GIL half the time, idle for twice as long.
+
+    Semantics are those of the sequential loop: a batch that fails validation or storage
+    raises once every batch before it is stored, and nothing of it or after it is.
+    ``on_stored`` hears of each batch once it is committed.
     """
     total = StoreStats()
     if connection.vendor != "postgresql":
@@ -225,19 +249,33 @@ def store_batches(
 
     from data_collection.pg_direct import prepare
 
-    items = iter(batches)
+    parts = ((batch, part) for batch in batches for part in split_batch(batch))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fundtrace-encode") as pool:
 
         def submit() -> tuple[Batch, Any] | None:
-            b = next(items, None)
-            return None if b is None else (b, pool.submit(prepare, b, _reserve(b)))
+            item = next(parts, None)
+            if item is None:
+                return None
+            batch, part = item
+            return batch, pool.submit(prepare, part, _reserve(part))
 
         ahead = submit()
         while ahead is not None:
-            batch, future = ahead
-            prep = future.result()
-            ahead = submit()
-            stats = _store_prepared(prep)
+            batch = ahead[0]
+            stats = StoreStats()
+            try:
+                with transaction.atomic():
+                    while ahead is not None and ahead[0] is batch:
+                        prep = ahead[1].result()
+                        ahead = submit()
+                        stats.add(_stats(_store_direct(prep)))
+            except IntegrityError:
+                # A transaction of the batch is stored already (a re-import, or another
+                # importer meanwhile): the whole batch again, merged on the natural keys.
+                while ahead is not None and ahead[0] is batch:
+                    ahead[1].result()
+                    ahead = submit()
+                stats = _store_merged(batch)
             total.add(stats)
             if on_stored is not None:
                 on_stored(batch, stats)
@@ -256,19 +294,32 @@ def _reserve(batch: Batch) -> range | None:
         return reserve_ids(c, TX, len(batch.transactions))
 
 
-def _store_prepared(prep: Any) -> StoreStats:
-    """PostgreSQL (``pg_store``). The batch is first written as if none of its transactions
-    were stored; if one is (a re-import, or another importer storing the same transactions
-    meanwhile), the COPY hits a unique key, the batch is rolled back and stored again in merge
-    mode."""
+def _store_direct(prep: Any) -> dict[str, int]:
+    """PostgreSQL (``pg_store``): written as if none of its transactions were stored; if one
+    is, the COPY hits a unique key (``IntegrityError``)."""
     from data_collection.pg_store import store_prepared
 
+    return store_prepared(prep)
+
+
+def _store_prepared(prep: Any) -> StoreStats:
+    """One prepared batch on its own: straight, or merged if a transaction is stored."""
     try:
         with transaction.atomic():
-            n = store_prepared(prep)
+            return _stats(_store_direct(prep))
     except IntegrityError:
-        with transaction.atomic():
-            n = store_prepared(prep, merge=True)
+        return _store_merged(prep.batch)
+
+
+def _store_merged(batch: Batch) -> StoreStats:
+    from data_collection.pg_direct import prepare
+    from data_collection.pg_store import store_prepared
+
+    with transaction.atomic():
+        return _stats(store_prepared(prepare(batch), merge=True))
+
+
+def _stats(n: dict[str, int]) -> StoreStats:
     return StoreStats(
         blocks=n["block"],
         transactions=n["tx"],

@@ -423,3 +423,83 @@ def test_first_seen_block_is_the_earliest_whatever_the_import_order(order: tuple
         store_batch(tx(block))
     got = dict(m.Address.objects.filter(chain="eth").values_list("address", "first_seen_block"))
     assert got == {who: 5, "0x" + "cd" * 20: 5}
+
+
+# --- a batch written in parts, in one transaction ---------------------------------------------
+
+
+def chain_of_spends(n: int, first_block: int = 100) -> Batch:
+    """A coinbase, then n-1 transactions each spending the one before (two per block), plus
+    an empty block and an asset: parts must carry each exactly once."""
+    txs = [coinbase(h(1), 50_000, "1Miner", block=first_block)]
+    for k in range(2, n + 1):
+        txs.append(spend(h(k), h(k - 1), 0, [50_000 - 10 * (k - 1)], block=first_block + k // 2))
+    numbers = [*sorted({t.block_number for t in txs}), first_block + n]  # the last one empty
+    blocks = [Block(Chain.BTC, b, h(10_000 + b), 1_600_000_000 + b) for b in numbers]
+    return Batch(Chain.BTC, blocks=blocks, transactions=txs, assets=[Asset.native(Chain.BTC)])
+
+
+def test_split_batch_keeps_order_and_carries_each_block_and_asset_once() -> None:
+    from data_collection.storage import split_batch
+
+    batch = chain_of_spends(7)
+    parts = split_batch(batch, 3)
+    assert [len(p.transactions) for p in parts] == [3, 3, 1]
+    assert [t for p in parts for t in p.transactions] == batch.transactions
+    numbers = [b.number for p in parts for b in p.blocks]
+    assert sorted(numbers) == sorted(b.number for b in batch.blocks)  # each once
+    for p in parts[1:]:
+        assert not p.assets and {b.number for b in p.blocks} <= {
+            t.block_number for t in p.transactions
+        }
+    assert parts[0].assets == batch.assets and 107 in {b.number for b in parts[0].blocks}
+    assert split_batch(batch, 7) == [batch]
+
+
+@db
+def test_a_batch_in_parts_is_stored_whole_with_spends_across_parts_linked(monkeypatch) -> None:
+    postgres_only()
+    from data_collection import storage
+
+    monkeypatch.setattr(storage, "PART", 2)
+    batch = chain_of_spends(7)
+    stats = store_batches([batch])
+    assert (stats.transactions, stats.blocks, stats.inputs) == (7, 5, 7)
+    assert stats.linked_inputs == 6  # every spend, across parts too
+    fees = dict(m.BlockchainTransaction.objects.values_list("transaction_hash", "fee"))
+    assert all(int(fees[h(k)]) == 10 for k in range(2, 8))
+    assert m.Block.objects.count() == 5
+
+
+@db
+def test_a_part_failing_leaves_nothing_of_its_batch_and_the_batch_before_stays(
+    monkeypatch,
+) -> None:
+    postgres_only()
+    from data_collection import storage
+
+    monkeypatch.setattr(storage, "PART", 2)
+    before = Batch(Chain.BTC, transactions=[coinbase(h(500), 7, "1Other", block=90)])
+    bad = chain_of_spends(7)
+    bad.transactions[5].outputs[0].value = -1  # refused when its part is encoded
+    after = Batch(Chain.BTC, transactions=[coinbase(h(600), 7, "1Later", block=99)])
+    with pytest.raises(Exception, match="output 0"):
+        store_batches([before, bad, after])
+    assert set(m.BlockchainTransaction.objects.values_list("transaction_hash", flat=True)) == {
+        h(500)
+    }
+    assert not m.TxOutput.objects.filter(txid=h(1)).exists()
+
+
+@db
+def test_a_batch_in_parts_stored_again_is_merged_without_rewriting_rows(monkeypatch) -> None:
+    postgres_only()
+    from data_collection import storage
+
+    monkeypatch.setattr(storage, "PART", 2)
+    batch = chain_of_spends(7)
+    store_batches([batch])
+    versions = row_versions()
+    stats = store_batches([batch])
+    assert (stats.transactions, stats.inputs) == (7, 7)
+    assert row_versions() == versions  # nothing doubled, nothing rewritten
