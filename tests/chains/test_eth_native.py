@@ -488,3 +488,37 @@ def test_a_returned_batch_owns_its_objects():
     del data
     assert txs[0].hash == _hash(7, 0) and txs[0].transfers[1].amount == 5
     assert blocks[0].hash == txs[1].block_hash and (skipped, unknown) == ({}, 0)
+
+
+# --- inputs of the ASan/UBSan fuzzing pass -----------------------------------------------------
+
+FUZZED = {
+    "empty": b"",
+    "one NUL byte": b"\x00",
+    "one quote": b'"',
+    "whitespace lines": b" \n\t\n\r\n",
+    "CRLF only": b"\r\n\r\n",
+    "nested past the tape's 64 levels": b"[" * 65 + b"]" * 65,
+    "open nesting": b'{"transactions": ' + b"[" * 70,
+    "quantity of 100,000 digits": SMALL.replace(
+        b'"value": "0x1"', b'"value": "0x' + b"f" * 100_000 + b'"', 1
+    ),
+    "string cut at the end of the buffer": SMALL[: SMALL.index(b'"hash": "') + 9 + 13],
+    "CRLF lines": SMALL.replace(b"\n", b"\r\n"),
+    "lone CR separators": SMALL.replace(b"\n", b"\r"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FUZZED))
+def test_fuzzed_inputs_decline_or_match_and_import_as_the_general_path(case, tmp_path):
+    data = FUZZED[case]
+    ours = _same([data])
+    if case == "CRLF lines":
+        assert ours is not None and len(ours.transactions) == 2
+    elif case == "quantity of 100,000 digits":
+        assert ours is not None and ours.transactions[0].value == 16**100_000 - 1
+    else:
+        assert ours is None
+    path = tmp_path / "input.jsonl"
+    path.write_bytes(data)
+    _compare([path])

@@ -91,7 +91,7 @@ typedef struct {
     tx_t *txs;
     size_t n_txs, cap_txs;
     long *slots; /* txid hash table: tx index or -1 */
-    size_t cap_slots;
+    size_t cap_slots, mask; /* mask: of this document's table (cap_slots may be larger) */
     PyObject **owned; /* references held by spk_t.pykind/pyaddr */
     size_t n_owned, cap_owned;
 } ctx_t;
@@ -398,7 +398,7 @@ static int index_txids(ctx_t *c, const char *buf) {
         c->slots = s;
         c->cap_slots = need;
     }
-    size_t mask = need - 1;
+    size_t mask = c->mask = need - 1;
     for (size_t i = 0; i < need; i++) c->slots[i] = -1;
     for (size_t t = 0; t < c->n_txs; t++) {
         const char *s = buf + TK(c, c->txs[t].txid)->start;
@@ -413,7 +413,7 @@ static int index_txids(ctx_t *c, const char *buf) {
 }
 
 static long find_txid(const ctx_t *c, const char *buf, const char *s) {
-    size_t mask = c->cap_slots - 1;
+    size_t mask = c->mask;
     for (size_t h = (size_t)(txid_key(s) >> 20) & mask; c->slots[h] >= 0; h = (h + 1) & mask)
         if (memcmp(buf + TK(c, c->txs[c->slots[h]].txid)->start, s, 64) == 0) return c->slots[h];
     return -1;
