@@ -7,6 +7,7 @@ joined across files (Ethereum blocks with their receipts and traces, ETL directo
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -67,35 +68,51 @@ def _expand(paths: Sequence[str | Path]) -> list[Path]:
     return out
 
 
+@contextlib.contextmanager
+def _nesting(source: str) -> Iterator[None]:
+    """A document nested deeper than the JSON readers recurse is bad input, not a crash."""
+    try:
+        yield
+    except RecursionError:
+        raise ParseError(
+            "JSON nested too deeply to read (a crafted or corrupt document)", source=source
+        ) from None
+
+
 def _btc(fmt: str, paths: Sequence[str | Path], network_name: str) -> Iterator[tuple[str, Batch]]:
-    from fundtrace.chains.btc import esplora, etl
     from fundtrace.chains.btc.network import network_by_name
 
     network = network_by_name(network_name)
     for path in _expand(paths):
         source = str(path)
-        if fmt == "bitcoin-etl":
-            records: list[Any] = []
-            for _, doc in iter_documents(path):
-                records.extend(doc if isinstance(doc, list) else [doc])
-            yield source, etl.parse_etl_records(records, network=network, source=source)
-            continue
-        if fmt == "rpc":
-            yield source, parse_btc_rpc_bytes(read_bytes(path), source=source, network=network)
-            continue
-        batch = Batch(Chain.BTC)
-        for record, result in iter_results(path):
-            if isinstance(result, list):
-                batch.extend(
-                    esplora.parse_esplora_txs(result, network=network, source=source, record=record)
-                )
-            elif isinstance(result, dict) and "chain_stats" in result and "txid" not in result:
-                batch.skip("esplora_address_summary")  # /address/:a totals, no transactions
-            else:
-                batch.extend(
-                    esplora.esplora_tx_batch(result, network=network, source=source, record=record)
-                )
+        with _nesting(source):
+            batch = _btc_file(fmt, path, source, network)
         yield source, batch
+
+
+def _btc_file(fmt: str, path: Path, source: str, network: Network) -> Batch:
+    from fundtrace.chains.btc import esplora, etl
+
+    if fmt == "bitcoin-etl":
+        records: list[Any] = []
+        for _, doc in iter_documents(path):
+            records.extend(doc if isinstance(doc, list) else [doc])
+        return etl.parse_etl_records(records, network=network, source=source)
+    if fmt == "rpc":
+        return parse_btc_rpc_bytes(read_bytes(path), source=source, network=network)
+    batch = Batch(Chain.BTC)
+    for record, result in iter_results(path):
+        if isinstance(result, list):
+            batch.extend(
+                esplora.parse_esplora_txs(result, network=network, source=source, record=record)
+            )
+        elif isinstance(result, dict) and "chain_stats" in result and "txid" not in result:
+            batch.skip("esplora_address_summary")  # /address/:a totals, no transactions
+        else:
+            batch.extend(
+                esplora.esplora_tx_batch(result, network=network, source=source, record=record)
+            )
+    return batch
 
 
 def parse_btc_rpc_bytes(
@@ -145,7 +162,16 @@ def _btc_rpc_typed(data: bytes, source: str | None, network: Network) -> Batch |
 
         def declined(lineno: int, start: int, stop: int) -> bool:
             line = data[start:stop]
-            return line.isascii() and _btc_rpc_line(batch, lineno, line, typed, source, network)
+            if not line.isascii():
+                return False
+            try:
+                return _btc_rpc_line(batch, lineno, line, typed, source, network)
+            except ParseError:
+                # the generic path reads the whole file as text first: a later byte that is
+                # not UTF-8 is the error it reports, so let it read the file
+                if not data.isascii():
+                    return False
+                raise
 
         status = native.getblock_lines(data, network, batch.blocks, batch.transactions, declined)
         if status != 1:
@@ -257,37 +283,49 @@ def _eth(fmt: str, paths: Sequence[str | Path]) -> Iterator[tuple[str, Batch]]:
         dirs = [Path(p) for p in paths if Path(p).is_dir()]
         files = [Path(p) for p in paths if not Path(p).is_dir()]
         for d in dirs:
-            yield str(d), etl.parse_etl_dir(d)
+            with _nesting(str(d)):
+                batch = etl.parse_etl_dir(d)
+            yield str(d), batch
         if files:
-            yield ", ".join(map(str, files)), etl.parse_etl_files(files)
-    elif fmt == "rpc":
-        yield label, rpc.parse_rpc_files(_expand(paths))
+            names = ", ".join(map(str, files))
+            with _nesting(names):
+                batch = etl.parse_etl_files(files)
+            yield names, batch
     else:
-        yield label, etherscan.parse_etherscan_files(_expand(paths))
+        parse = rpc.parse_rpc_files if fmt == "rpc" else etherscan.parse_etherscan_files
+        with _nesting(label):
+            batch = parse(_expand(paths))
+        yield label, batch
 
 
 def _sol(paths: Sequence[str | Path]) -> Iterator[tuple[str, Batch]]:
-    from fundtrace.chains.sol import rpc
-
     for path in _expand(paths):
         source = str(path)
-        batch = Batch(Chain.SOL)
-        for record, result in iter_results(path):
-            kind = rpc.classify(result)
-            if kind == rpc.TRANSACTION:
-                batch.extend(rpc.parse_transaction(result, source=source, record=record))
-            elif kind == rpc.BLOCK:
-                batch.extend(rpc.parse_block(result, source=source))
-            elif kind == rpc.SIGNATURES:
-                batch.skip("sol_signature_page")
-                batch.warnings.append(
-                    f"{source}, record {record}: a getSignaturesForAddress page lists "
-                    "signatures only; fetch the transactions to import them"
-                )
-            else:
-                raise ParseError(
-                    "not a Solana getTransaction, getBlock or getSignaturesForAddress result",
-                    source=source,
-                    record=record,
-                )
+        with _nesting(source):
+            batch = _sol_file(path, source)
         yield source, batch
+
+
+def _sol_file(path: Path, source: str) -> Batch:
+    from fundtrace.chains.sol import rpc
+
+    batch = Batch(Chain.SOL)
+    for record, result in iter_results(path):
+        kind = rpc.classify(result)
+        if kind == rpc.TRANSACTION:
+            batch.extend(rpc.parse_transaction(result, source=source, record=record))
+        elif kind == rpc.BLOCK:
+            batch.extend(rpc.parse_block(result, source=source))
+        elif kind == rpc.SIGNATURES:
+            batch.skip("sol_signature_page")
+            batch.warnings.append(
+                f"{source}, record {record}: a getSignaturesForAddress page lists "
+                "signatures only; fetch the transactions to import them"
+            )
+        else:
+            raise ParseError(
+                "not a Solana getTransaction, getBlock or getSignaturesForAddress result",
+                source=source,
+                record=record,
+            )
+    return batch

@@ -387,11 +387,6 @@ def test_a_special_byte_at_each_offset_of_a_string(offset: int) -> None:
                 assert _importer(data) == _generic_file(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dispatch._btc_rpc_typed words a declined line's JSON error before a later line's "
-    "non-UTF-8 byte, where the generic path reads the whole file as text first",
-)
 def test_a_bad_line_before_a_non_utf8_line_is_worded_as_the_generic_path() -> None:
     (path,) = BTC.glob("rpc/bitcoin-etl/block_1/rpc_response_getblock_*.json")
     data = _compact(path) + b'\n{\n"\xff"\n'
