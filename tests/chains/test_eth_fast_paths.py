@@ -219,3 +219,15 @@ def test_a_block_without_a_timestamp_is_an_error_naming_the_field(tmp_path):
     assert kind == "error"
     with pytest.raises(ParseError, match="field 'timestamp': missing field"):
         rpc.parse_rpc_bytes(path.read_bytes(), source=str(path))
+
+
+def test_a_stray_nul_byte_is_invalid_json_not_a_utf16_codec_error(tmp_path):
+    """Given bytes, ``json.loads`` guesses UTF-16 from a NUL and words a codec error."""
+    good = _json_lines(tmp_path).read_bytes()
+    path = tmp_path / "nul.jsonl"
+    path.write_bytes(b"\x00" + good[1:])
+    kind, *_ = _same([path])
+    assert kind == "error"
+    with pytest.raises(ParseError, match="record 1: invalid JSON: Expecting value") as err:
+        rpc.parse_rpc_files([path])
+    assert "utf-16" not in str(err.value)

@@ -342,7 +342,9 @@ def records_from_bytes(data: bytes, *, source: str | None = None) -> list[tuple[
         except (Fallback, ValueError):
             pass
     try:
-        whole: Any = json.loads(data)
+        # decoded as UTF-8 first: given bytes, json guesses UTF-16/32 from NUL bytes and words
+        # a stray NUL as a codec error instead of invalid JSON
+        whole: Any = json.loads(data.decode("utf-8"))
     except ValueError:  # several documents (JSON lines), or invalid JSON
         return _lines(data, source)
     return records_from_json(whole, source=source)
@@ -362,7 +364,7 @@ def _lines(data: bytes, source: str | None) -> list[tuple[str, object]]:
             except (Fallback, ValueError, msgspec.ValidationError, msgspec.DecodeError):
                 pass
         try:
-            doc: Any = json.loads(line)
+            doc: Any = json.loads(line.decode("utf-8"))
         except ValueError as exc:
             msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise ParseError(f"invalid JSON: {msg}", source=source, record=n) from None
