@@ -7,6 +7,17 @@ Two shapes, as on chain: Bitcoin keeps outputs and the inputs that spend them by
 Every table has a natural unique key so that importing the same data twice stores it once:
 blocks (chain, number), transactions (chain, hash), outputs and inputs (chain, txid, index),
 transfers (chain, tx hash, kind, index). Amounts are exact ``U256Field`` integers in base units.
+Key and index columns are ordered most selective first (hash or address, then chain): the
+database compares a 64-character hash before a 3-letter chain name that every row shares.
+
+Outputs, inputs and transfers reference their transaction without a database foreign-key
+constraint (``db_constraint=False``): referential integrity is the loader's, by construction.
+Children are only ever written in the same database transaction as their parent, with the id
+the loader reserved for that parent or read back by joining on the natural key, and removed
+before it (``collector.rollback_above``; the ORM's ``on_delete`` for everything else). A
+per-row foreign-key check cost a quarter of PostgreSQL's load time (a ``SELECT .. FOR KEY
+SHARE`` per child row), which kept bulk loads near 70k rows/s; the relations themselves, and
+every join and ``on_delete`` rule, are unchanged.
 """
 
 from __future__ import annotations
@@ -85,14 +96,14 @@ class BlockchainTransaction(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["blockchain_network", "transaction_hash"], name="tx_chain_hash_uniq"
+                fields=["transaction_hash", "blockchain_network"], name="tx_chain_hash_uniq"
             )
         ]
         indexes = [
             models.Index(
                 fields=["blockchain_network", "block_number", "tx_index"], name="tx_order_idx"
             ),
-            models.Index(fields=["blockchain_network", "from_address"], name="tx_from_idx"),
+            models.Index(fields=["from_address", "blockchain_network"], name="tx_from_idx"),
         ]
 
     def __str__(self) -> str:
@@ -103,7 +114,7 @@ class TxOutput(models.Model):
     """A Bitcoin output: spent whole, later, by exactly one ``TxInput``."""
 
     transaction = models.ForeignKey(
-        BlockchainTransaction, on_delete=models.CASCADE, related_name="outputs"
+        BlockchainTransaction, on_delete=models.CASCADE, related_name="outputs", db_constraint=False
     )
     chain = models.CharField(max_length=8, choices=CHAIN_CHOICES)
     txid = models.CharField(max_length=100)
@@ -115,9 +126,9 @@ class TxOutput(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["chain", "txid", "index"], name="output_key_uniq")
+            models.UniqueConstraint(fields=["txid", "index", "chain"], name="output_key_uniq")
         ]
-        indexes = [models.Index(fields=["chain", "address"], name="output_addr_idx")]
+        indexes = [models.Index(fields=["address", "chain"], name="output_addr_idx")]
 
     def __str__(self) -> str:
         return f"{self.txid}:{self.index}"
@@ -131,7 +142,7 @@ class TxInput(models.Model):
     """
 
     transaction = models.ForeignKey(
-        BlockchainTransaction, on_delete=models.CASCADE, related_name="inputs"
+        BlockchainTransaction, on_delete=models.CASCADE, related_name="inputs", db_constraint=False
     )
     chain = models.CharField(max_length=8, choices=CHAIN_CHOICES)
     txid = models.CharField(max_length=100)
@@ -139,19 +150,24 @@ class TxInput(models.Model):
     spent_txid = models.CharField(max_length=100, null=True, blank=True)
     spent_vout = models.IntegerField(null=True, blank=True)
     spent_output = models.OneToOneField(
-        TxOutput, null=True, blank=True, on_delete=models.SET_NULL, related_name="spent_by"
+        TxOutput,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="spent_by",
+        db_constraint=False,
     )
     value = U256Field(null=True, blank=True)
     address = models.CharField(max_length=100, null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["chain", "txid", "index"], name="input_key_uniq"),
+            models.UniqueConstraint(fields=["txid", "index", "chain"], name="input_key_uniq"),
             models.UniqueConstraint(
-                fields=["chain", "spent_txid", "spent_vout"], name="input_spends_once_uniq"
+                fields=["spent_txid", "spent_vout", "chain"], name="input_spends_once_uniq"
             ),
         ]
-        indexes = [models.Index(fields=["chain", "address"], name="input_addr_idx")]
+        indexes = [models.Index(fields=["address", "chain"], name="input_addr_idx")]
 
     def __str__(self) -> str:
         return f"{self.txid}#in{self.index}"
@@ -165,7 +181,10 @@ class Transfer(models.Model):
     """
 
     transaction = models.ForeignKey(
-        BlockchainTransaction, on_delete=models.CASCADE, related_name="transfers"
+        BlockchainTransaction,
+        on_delete=models.CASCADE,
+        related_name="transfers",
+        db_constraint=False,
     )
     chain = models.CharField(max_length=8, choices=CHAIN_CHOICES)
     tx_hash = models.CharField(max_length=100)
@@ -184,12 +203,12 @@ class Transfer(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["chain", "tx_hash", "kind", "index"], name="transfer_key_uniq"
+                fields=["tx_hash", "kind", "index", "chain"], name="transfer_key_uniq"
             )
         ]
         indexes = [
-            models.Index(fields=["chain", "from_address"], name="transfer_from_idx"),
-            models.Index(fields=["chain", "to_address"], name="transfer_to_idx"),
+            models.Index(fields=["from_address", "chain"], name="transfer_from_idx"),
+            models.Index(fields=["to_address", "chain"], name="transfer_to_idx"),
             models.Index(fields=["chain", "asset", "block_number"], name="transfer_asset_idx"),
         ]
 
