@@ -194,19 +194,10 @@ def load(batches: list[Batch], per_batch: int, *, pipelined: bool = True) -> tup
         call_command("migrate", verbosity=0)
         from django.db import connection
 
-        from data_collection.storage import store_batch, store_batches
+        from data_collection.storage import split_batch, store_batch, store_batches
 
         assert connection.vendor == "postgresql"
-        chunks = []
-        for batch in batches:
-            txs = batch.transactions
-            blocks = {b.number: b for b in batch.blocks}
-            for i in range(0, len(txs), per_batch):
-                part = Batch(batch.chain, transactions=txs[i : i + per_batch])
-                part.blocks = list(
-                    {t.block_number: blocks[t.block_number] for t in part.transactions}.values()
-                )
-                chunks.append(part)
+        chunks = [part for batch in batches for part in split_batch(batch, per_batch)]
         t0 = time.perf_counter()
         if pipelined:
             rows = store_batches(chunks).rows

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data_collection.storage import StoreStats, lookup_outputs, store_batches
+from fundtrace.chains.btc.resolve import outputs_created, resolve_input_values
 from fundtrace.core.model import Batch, Chain
 from fundtrace.ingest.dispatch import parse_inputs
 
@@ -29,7 +30,6 @@ def resolve_inputs(
     way to the database (``pending``), then from stored outputs."""
     if batch.chain is not Chain.BTC:
         return []
-    from fundtrace.chains.btc.resolve import resolve_input_values
 
     def lookup(keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple]:
         found = {k: pending[k] for k in keys if k in pending} if pending else {}
@@ -39,14 +39,6 @@ def resolve_inputs(
         return found
 
     return resolve_input_values(batch, lookup)
-
-
-def _outputs_of(batch: Batch) -> dict[tuple[str, int], tuple]:
-    return {
-        (tx.hash, o.index): (o.value, o.address, o.script_type)
-        for tx in batch.transactions
-        for o in tx.outputs
-    }
 
 
 def import_paths(
@@ -75,7 +67,7 @@ def import_paths(
             for source, batch in parse_inputs(chain, fmt, paths, network=network):
                 report.unresolved += resolve_inputs(batch, pending)
                 if chain is Chain.BTC:
-                    pending = _outputs_of(batch)  # earlier units are stored by now
+                    pending = outputs_created(batch)  # earlier units are stored by now
                 sources.append(source)
                 yield batch
         except Exception as exc:  # raised once the units before it are stored

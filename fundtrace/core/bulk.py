@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 from collections.abc import Iterator
 
@@ -31,3 +32,28 @@ def gc_paused() -> Iterator[None]:
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()
+
+
+def slot_fields(*classes: type) -> tuple[tuple[str, ...], ...] | None:
+    """The fields of each class when its objects are fully described by them: a slotted
+    dataclass whose generated ``__init__`` only stores its arguments (no ``__post_init__``, no
+    custom ``__setattr__``, every field an argument, slots in field order).
+
+    The native decoders then allocate objects and fill their slots, which is what ``__init__``
+    would do without running bytecode; None tells them to call the classes instead.
+    """
+    out = []
+    for cls in classes:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        init = cls.__init__
+        if (
+            len(names) != len(dataclasses.fields(cls))
+            or tuple(cls.__dict__.get("__slots__", ())) != names
+            or hasattr(cls, "__post_init__")
+            or cls.__setattr__ is not object.__setattr__
+            or getattr(init, "__qualname__", None) != f"{cls.__qualname__}.__init__"
+            or getattr(getattr(init, "__code__", None), "co_filename", None) != "<string>"
+        ):
+            return None
+        out.append(names)
+    return tuple(out)

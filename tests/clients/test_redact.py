@@ -35,7 +35,7 @@ from fundtrace.clients.redact import Scrubber, redact_url, split_secrets
         # Nothing secret: left alone, so the user can still recognise the endpoint.
         ("https://blockstream.info/api", "https://blockstream.info/api"),
         ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
-        ("https://api.mainnet-beta.solana.com", "https://api.mainnet-beta.solana.com"),
+        ("https://127.0.0.1:8899/rpc", "https://127.0.0.1:8899/rpc"),
     ],
 )
 def test_redact_url(url, expected):

@@ -19,6 +19,15 @@ SpentOutput = tuple[int, str | None, str | None]  # (value, address, script_type
 Lookup = Callable[[list[Outpoint]], dict[Outpoint, SpentOutput]]
 
 
+def outputs_created(batch: Batch) -> dict[Outpoint, SpentOutput]:
+    """What a spend of each output of ``batch`` resolves to, by outpoint."""
+    return {
+        (tx.hash, o.index): (o.value, o.address, o.script_type)
+        for tx in batch.transactions
+        for o in tx.outputs
+    }
+
+
 def resolve_input_values(batch: Batch, lookup: Lookup | None = None) -> list[Outpoint]:
     """Fill unknown input values in place; return the outpoints still unknown, in input order.
 
@@ -26,10 +35,7 @@ def resolve_input_values(batch: Batch, lookup: Lookup | None = None) -> list[Out
     the source stated). ``lookup`` receives each missing outpoint once; outpoints it does not
     know are simply absent from its answer.
     """
-    created: dict[Outpoint, SpentOutput] = {}
-    for tx in batch.transactions:
-        for o in tx.outputs:
-            created[(tx.hash, o.index)] = (o.value, o.address, o.script_type)
+    created = outputs_created(batch)
     missing: dict[Outpoint, None] = {}
     for tx in batch.transactions:
         for i in tx.inputs:

@@ -23,7 +23,6 @@ and tests set it to None to cover the msgspec path on its own.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from bisect import bisect_right
 from decimal import Decimal
@@ -48,6 +47,7 @@ from fundtrace.chains.btc.script import (
 )
 from fundtrace.chains.btc.txbuild import claimed_address, script_type_and_address
 from fundtrace.core.amounts import btc_to_sat
+from fundtrace.core.bulk import slot_fields
 from fundtrace.core.errors import ParseError
 from fundtrace.core.model import Batch, Block, Chain, Transaction, TxInput, TxOutput
 
@@ -498,31 +498,9 @@ def is_one_document(data: bytes) -> bool | None:
     return True
 
 
-def _stored_fields(*classes: type) -> tuple[tuple[str, ...], ...] | None:
-    """The fields of each class when its objects are fully described by them: a slotted
-    dataclass whose generated ``__init__`` only stores its arguments (no ``__post_init__``, no
-    custom ``__setattr__``, every field an argument). The native decoder then fills the slots
-    instead of running ``__init__``; None keeps it calling the classes."""
-    out = []
-    for cls in classes:
-        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
-        init = cls.__init__
-        if (
-            len(names) != len(dataclasses.fields(cls))
-            or tuple(cls.__dict__.get("__slots__", ())) != names
-            or hasattr(cls, "__post_init__")
-            or cls.__setattr__ is not object.__setattr__
-            or getattr(init, "__qualname__", None) != f"{cls.__qualname__}.__init__"
-            or getattr(getattr(init, "__code__", None), "co_filename", None) != "<string>"
-        ):
-            return None
-        out.append(names)
-    return tuple(out)
-
-
 def init_native(*, direct: bool = True) -> bool:
     """Hand the model classes and the Python helpers to the native decoder; True when it makes
-    objects by filling their slots (``direct`` and ``_stored_fields`` allows it), False when it
+    objects by filling their slots (``direct`` and ``slot_fields`` allows it), False when it
     calls the classes."""
     assert native is not None
     return native.init(
@@ -534,7 +512,7 @@ def init_native(*, direct: bool = True) -> bool:
         (PUBKEYHASH, SCRIPTHASH, WITNESS_V0_KEYHASH, WITNESS_V0_SCRIPTHASH, WITNESS_V1_TAPROOT),
         script_type_and_address,
         _sat_or_none,
-        _stored_fields(Block, Transaction, TxInput, TxOutput) if direct else None,
+        slot_fields(Block, Transaction, TxInput, TxOutput) if direct else None,
     )
 
 

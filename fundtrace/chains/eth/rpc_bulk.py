@@ -30,6 +30,7 @@ from msgspec import UNSET, Raw, Struct, UnsetType
 
 from fundtrace.chains.eth.build import SKIP_REMOVED_LOG
 from fundtrace.chains.eth.erc20 import SKIP_ERC721, SKIP_NONSTANDARD, TRANSFER_TOPIC
+from fundtrace.core.bulk import slot_fields
 from fundtrace.core.model import NATIVE, Batch, Block, Chain, Transaction, Transfer, TransferKind
 
 # Lengths are checked by msgspec while decoding (in C); digits, the 0x prefix and lowercase are
@@ -219,7 +220,7 @@ def _native_setup() -> tuple[NativeBulk | None, str]:
     """The C twin's entry point, or None and why not.
 
     Its objects are allocated and their slots filled directly (what the generated ``__init__``
-    does) unless a class has a ``__post_init__``, in which case the classes are called.
+    does) where ``slot_fields`` allows it; otherwise the classes are called.
     """
     try:
         from fundtrace.chains.eth import _bulk_native  # type: ignore[attr-defined]
@@ -232,7 +233,7 @@ def _native_init(module: ModuleType) -> tuple[NativeBulk | None, str]:
     for cls, names in _NATIVE_FIELDS.items():
         if tuple(f.name for f in dataclasses.fields(cls)) != names:
             return None, f"{cls.__name__} fields changed: update bulk_native.c"
-    fill_slots = not any(hasattr(cls, "__post_init__") for cls in _NATIVE_FIELDS)
+    fill_slots = slot_fields(*_NATIVE_FIELDS) is not None
     filled = module.setup(
         Block,
         _NATIVE_FIELDS[Block],
